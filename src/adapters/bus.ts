@@ -1,0 +1,84 @@
+import { EventEmitter } from 'node:events';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { Redis } from 'ioredis';
+
+/**
+ * The event bus between instances. Payloads are small notices ("the board
+ * changed at seq N"); each instance re-reads the board itself, so a lost or
+ * duplicated notice can never leave a subscriber on a wrong board.
+ */
+export interface BoardChangedNotice {
+  seq: number;
+}
+
+export interface Topics {
+  BOARD_CHANGED: BoardChangedNotice;
+}
+
+export type Topic = keyof Topics;
+
+export interface Bus {
+  publish<T extends Topic>(topic: T, payload: Topics[T]): Promise<void>;
+  subscribe<T extends Topic>(topic: T, handler: (payload: Topics[T]) => void): Promise<() => void>;
+  /** Called after the bus connection came back: messages may have been missed meanwhile. */
+  onReconnect(handler: () => void): void;
+  close(): Promise<void>;
+}
+
+/** Embedded default: one process, so an EventEmitter is the whole bus. */
+export class InProcessBus implements Bus {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish<T extends Topic>(topic: T, payload: Topics[T]) {
+    this.emitter.emit(topic, payload);
+  }
+
+  async subscribe<T extends Topic>(topic: T, handler: (payload: Topics[T]) => void) {
+    this.emitter.on(topic, handler);
+    return () => void this.emitter.off(topic, handler);
+  }
+
+  onReconnect() {
+    // Never disconnects.
+  }
+
+  async close() {
+    this.emitter.removeAllListeners();
+  }
+}
+
+/** Redis pub/sub through graphql-redis-subscriptions; both clients are connected before use. */
+export class RedisBus implements Bus {
+  private readonly pubsub: RedisPubSub;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly prefix: string,
+  ) {
+    this.pubsub = new RedisPubSub({ publisher, subscriber });
+  }
+
+  async publish<T extends Topic>(topic: T, payload: Topics[T]) {
+    await this.pubsub.publish(this.prefix + topic, payload);
+  }
+
+  async subscribe<T extends Topic>(topic: T, handler: (payload: Topics[T]) => void) {
+    const id = await this.pubsub.subscribe(this.prefix + topic, handler);
+    return () => this.pubsub.unsubscribe(id);
+  }
+
+  onReconnect(handler: () => void) {
+    // ioredis re-subscribes by itself on reconnect; 'ready' after the first
+    // connection means we were disconnected and may have missed notices.
+    let first = this.subscriber.status === 'ready';
+    this.subscriber.on('ready', () => {
+      if (first) handler();
+      first = true;
+    });
+  }
+
+  async close() {
+    // The clients are owned (and closed) by the caller.
+  }
+}

@@ -1,0 +1,104 @@
+import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Config } from '../config.js';
+import { unauthenticated } from '../errors.js';
+
+/** Who a verified player JWT says the caller is. */
+export interface PlayerIdentity {
+  playerId: string;
+  username: string;
+}
+
+const HS_ALGORITHMS = ['HS256'];
+const JWKS_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+// Identity providers label access tokens either way; anything else (e.g. our own
+// action tickets) is not a player JWT.
+const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
+const MAX_USERNAME = 64;
+
+export interface PlayerJwtVerifier {
+  verify(token: string): Promise<PlayerIdentity>;
+}
+
+export function createPlayerJwtVerifier(config: Config['jwt']): PlayerJwtVerifier {
+  const key: Uint8Array | JWTVerifyGetKey | undefined = config.jwksUrl
+    ? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 })
+    : config.secret;
+  if (!key) throw new Error('No JWT verification key configured');
+  const algorithms = config.jwksUrl ? JWKS_ALGORITHMS : HS_ALGORITHMS;
+
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        const result =
+          typeof key === 'function'
+            ? await jwtVerify(token, key, options())
+            : await jwtVerify(token, key, options());
+        if (result.protectedHeader.typ && !ACCEPTED_TYP.has(result.protectedHeader.typ.toLowerCase())) {
+          throw unauthenticated('JWT has the wrong typ');
+        }
+        // With a shared secret there is exactly one key: a kid naming another is unknown.
+        if (!config.jwksUrl && result.protectedHeader.kid !== undefined) {
+          throw unauthenticated('JWT names an unknown key (kid)');
+        }
+        payload = result.payload;
+      } catch (error) {
+        throw asUnauthenticated(error);
+      }
+      return identityFrom(payload);
+    },
+  };
+
+  function options() {
+    return {
+      algorithms,
+      issuer: config.issuer,
+      audience: config.audience,
+      requiredClaims: ['exp', 'sub', 'iss', 'aud'],
+      clockTolerance: 5,
+    };
+  }
+}
+
+function identityFrom(payload: JWTPayload): PlayerIdentity {
+  const sub = payload.sub;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) throw unauthenticated('JWT sub is invalid');
+  const name = [payload.preferred_username, payload.name, sub].find(
+    (v): v is string => typeof v === 'string' && v.trim().length > 0,
+  )!;
+  return { playerId: sub, username: name.trim().slice(0, MAX_USERNAME) };
+}
+
+function asUnauthenticated(error: unknown) {
+  if (error instanceof errors.JWTExpired) return unauthenticated('JWT has expired');
+  if (error instanceof errors.JWTClaimValidationFailed) return unauthenticated(`JWT claim check failed: ${error.claim}`);
+  if (error instanceof errors.JWKSNoMatchingKey) return unauthenticated('JWT names an unknown key (kid)');
+  if (error instanceof errors.JOSEError) return unauthenticated('JWT is malformed or wrongly signed');
+  if (error instanceof Error && 'extensions' in error) return error;
+  return unauthenticated('JWT could not be verified');
+}
+
+/** Reads `Authorization: Bearer <jwt>`; undefined when absent. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw unauthenticated('Authorization header must be "Bearer <jwt>"');
+  return match[1];
+}
+
+/** Dev-only helper (npm run token, dev sign-in, tests): an HS256 player JWT. */
+export async function signDevPlayerJwt(
+  config: Config['jwt'],
+  player: { id: string; username: string },
+  ttlSeconds = 12 * 3600,
+): Promise<string> {
+  if (!config.secret) throw new Error('Dev tokens need JWT_SECRET (not available with JWT_JWKS_URL)');
+  return new SignJWT({ preferred_username: player.username })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(player.id)
+    .setIssuer(config.issuer)
+    .setAudience(config.audience)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(config.secret);
+}

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * All configuration comes from the environment, validated here once.
+ * Every problem is reported at once; secrets are never echoed back.
+ */
+
+const MIN_SECRET_BYTES = 32;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL with scheme ${protocols.join(' or ')}`)
+    .optional();
+const secret = z
+  .string()
+  .refine((v) => Buffer.byteLength(v, 'utf8') >= MIN_SECRET_BYTES, `must be at least ${MIN_SECRET_BYTES} bytes`)
+  .optional();
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
+    PORT: port.default(4000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+    DATABASE_POOL_SIZE: positiveInt.max(200).default(20),
+    DATA_DIR: z.string().min(1).default('./.data'),
+    REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+    REDIS_KEY_PREFIX: z.string().min(1).default('scoreboard:'),
+    JWT_SECRET: secret,
+    JWT_JWKS_URL: optionalUrl(['https:', 'http:']),
+    JWT_ISSUER: z.string().min(1).default('scoreboard'),
+    JWT_AUDIENCE: z.string().min(1).default('scoreboard-api'),
+    ACTION_TOKEN_SECRET: secret,
+    ACTION_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(300),
+    RATE_LIMIT_ACTIONS_PER_HOUR: positiveInt.default(100),
+    RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(3600),
+    RATE_LIMIT_TICKETS_PER_HOUR: positiveInt.optional(),
+    LEADERBOARD_COALESCE_MS: z.coerce.number().int().min(0).max(5000).default(50),
+    CORS_ORIGINS: csv,
+    WS_ALLOWED_ORIGINS: csv,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_SECRET && env.ACTION_TOKEN_SECRET && env.JWT_SECRET === env.ACTION_TOKEN_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['ACTION_TOKEN_SECRET'], message: 'must differ from JWT_SECRET' });
+    }
+    if (env.NODE_ENV !== 'production') return;
+    if (!env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production (the embedded database is for trying Scoreboard out)' });
+    }
+    if (!env.JWT_SECRET && !env.JWT_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET (>= 32 bytes) or JWT_JWKS_URL is required in production' });
+    }
+    if (!env.ACTION_TOKEN_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['ACTION_TOKEN_SECRET'], message: 'is required in production (>= 32 bytes)' });
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  production: boolean;
+  http: { port: number; host: string; corsOrigins: string[]; wsAllowedOrigins: string[] };
+  database: { url?: string; poolSize: number; dataDir: string };
+  redis: { url?: string; keyPrefix: string };
+  jwt: { secret?: Uint8Array; jwksUrl?: string; issuer: string; audience: string };
+  actionToken: { secret: Uint8Array; ttlSeconds: number };
+  rateLimit: { actionsPerWindow: number; ticketsPerWindow: number; windowSeconds: number };
+  leaderboard: { coalesceMs: number };
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every problem. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset" (docker-compose and shells produce them freely).
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const devSecret = (name: string) => (production ? undefined : loadOrCreateDevSecret(env.DATA_DIR, name));
+  const jwtSecret = env.JWT_SECRET ?? (env.JWT_JWKS_URL ? undefined : devSecret('jwt-secret'));
+  const actionSecret = env.ACTION_TOKEN_SECRET ?? devSecret('action-token-secret');
+  return {
+    production,
+    http: { port: env.PORT, host: env.HOST, corsOrigins: env.CORS_ORIGINS, wsAllowedOrigins: env.WS_ALLOWED_ORIGINS },
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir: env.DATA_DIR },
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    jwt: {
+      secret: jwtSecret ? new TextEncoder().encode(jwtSecret) : undefined,
+      jwksUrl: env.JWT_JWKS_URL,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    },
+    actionToken: { secret: new TextEncoder().encode(actionSecret!), ttlSeconds: env.ACTION_TOKEN_TTL_SECONDS },
+    rateLimit: {
+      actionsPerWindow: env.RATE_LIMIT_ACTIONS_PER_HOUR,
+      // Tickets expire after their TTL, so twice the action quota is enough for honest
+      // clients (retries, abandoned actions) and still caps how many can be hoarded.
+      ticketsPerWindow: env.RATE_LIMIT_TICKETS_PER_HOUR ?? env.RATE_LIMIT_ACTIONS_PER_HOUR * 2,
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+    },
+    leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS },
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+/**
+ * Outside production a missing secret is generated once and kept in DATA_DIR, so
+ * dev tokens survive restarts and several local instances sharing DATA_DIR agree.
+ */
+function loadOrCreateDevSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, `${name}.txt`);
+  try {
+    const existing = readFileSync(file, 'utf8').trim();
+    if (Buffer.byteLength(existing) >= MIN_SECRET_BYTES) return existing;
+  } catch {
+    // not created yet
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const value = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, value, { mode: 0o600, flag: 'wx' });
+    return value;
+  } catch {
+    // Another process created it first: use theirs.
+    return readFileSync(file, 'utf8').trim();
+  }
+}

@@ -1,0 +1,36 @@
+import type { PlayerIdentity } from './auth/player-jwt.js';
+import { unauthenticated } from './errors.js';
+import type { Services } from './services.js';
+
+/**
+ * One Context per HTTP request or WebSocket operation. Singletons live in
+ * `services`; the viewer is per request, verified lazily (public fields never
+ * pay for JWT verification).
+ */
+export interface Context {
+  services: Services;
+  /** Aborted when the request or WebSocket operation ends. */
+  signal?: AbortSignal;
+  /** Raw bearer token, if the caller sent one. */
+  token?: string;
+  /** Verified identity; throws UNAUTHENTICATED when missing or invalid. */
+  viewer(): Promise<PlayerIdentity>;
+  /** Verified identity, or undefined for anonymous callers. */
+  optionalViewer(): Promise<PlayerIdentity | undefined>;
+}
+
+export function createContext(services: Services, token: string | undefined, signal?: AbortSignal): Context {
+  let verified: Promise<PlayerIdentity> | undefined;
+  const viewer = () => {
+    if (!token) return Promise.reject(unauthenticated());
+    verified ??= services.playerJwt.verify(token);
+    return verified;
+  };
+  return {
+    services,
+    signal,
+    token,
+    viewer,
+    optionalViewer: () => (token ? viewer() : Promise.resolve(undefined)),
+  };
+}

@@ -1,0 +1,26 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics, one registry per app (tests run several apps in one process). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    actionsCredited: new Counter({ name: 'scoreboard_actions_credited_total', help: 'Actions credited', labelNames: ['action_type'], registers: [registry] }),
+    replays: new Counter({ name: 'scoreboard_action_replays_total', help: 'Retries answered with the original outcome', registers: [registry] }),
+    rejections: new Counter({ name: 'scoreboard_rejections_total', help: 'Requests rejected, by error code', labelNames: ['code'], registers: [registry] }),
+    rateLimited: new Counter({ name: 'scoreboard_rate_limit_hits_total', help: 'Rate-limit rejections', labelNames: ['limiter'], registers: [registry] }),
+    subscribers: new Gauge({ name: 'scoreboard_subscribers', help: 'Active leaderboard subscriptions on this instance', registers: [registry] }),
+    eventsPushed: new Counter({ name: 'scoreboard_events_pushed_total', help: 'Leaderboard events delivered to subscribers', registers: [registry] }),
+    fanoutSeconds: new Histogram({
+      name: 'scoreboard_fanout_seconds',
+      help: 'Time from a board-change notice to the last subscriber write on this instance',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    cacheRebuilds: new Counter({ name: 'scoreboard_cache_rebuilds_total', help: 'Ranking cache rebuilds from Postgres', labelNames: ['reason'], registers: [registry] }),
+    cacheRepairs: new Counter({ name: 'scoreboard_cache_repairs_total', help: 'Ranking cache entries repaired by reconcile', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,219 @@
+import { ticketExpired } from '../auth/action-ticket.js';
+import type { PlayerIdentity } from '../auth/player-jwt.js';
+import { AppError, badInput, forbidden, invalidActionToken, serviceUnavailable } from '../errors.js';
+import type { Services } from '../services.js';
+import { ensurePlayer } from './players.js';
+import { lastKnownSeq, noteSeq, publishBoardChanged, rankOf, scheduleRebuild } from './ranking.js';
+
+/**
+ * Tamper-proof scoring. A player gains only the points the server's table
+ * grants, for an action the server issued to them, exactly once.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const MAX_CODE_LENGTH = 64;
+
+export interface SubmitActionInput {
+  actionId: string;
+  actionType: string;
+  token: string;
+}
+
+export interface SubmitActionResult {
+  actionId: string;
+  scoreDelta: number;
+  newScore: number;
+  rank: number;
+  seq: number;
+  replayed: boolean;
+  playerId: string;
+}
+
+export function listActionTypes(services: Services) {
+  return services.prisma.actionType.findMany({ where: { enabled: true }, orderBy: { code: 'asc' } });
+}
+
+async function enabledActionType(services: Services, code: string) {
+  if (code.length === 0 || code.length > MAX_CODE_LENGTH) throw badInput('actionType must be 1..64 characters');
+  const type = await services.prisma.actionType.findUnique({ where: { code } });
+  if (!type || !type.enabled) throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${code}"`);
+  return type;
+}
+
+export async function issueActionToken(services: Services, viewer: PlayerIdentity, actionType: string) {
+  await enabledActionType(services, actionType);
+  await enforceLimit(services, 'ticket', viewer.playerId);
+  await ensurePlayer(services, viewer);
+  const ticket = await services.tickets.issue(viewer.playerId, actionType);
+  return { actionId: ticket.actionId, actionType, token: ticket.token, expiresAt: new Date(ticket.expiresAtMs) };
+}
+
+export async function submitAction(services: Services, viewer: PlayerIdentity, input: SubmitActionInput): Promise<SubmitActionResult> {
+  if (!UUID.test(input.actionId)) throw badInput('actionId must be a UUID');
+  if (input.actionType.length === 0 || input.actionType.length > MAX_CODE_LENGTH) throw badInput('actionType must be 1..64 characters');
+  if (input.token.length > 4096) throw invalidActionToken();
+
+  const ticket = await services.tickets.verify(input.token);
+  if (ticket.playerId !== viewer.playerId) throw forbidden('This action ticket was issued to another player');
+  if (ticket.actionType !== input.actionType || ticket.actionId !== input.actionId) {
+    throw invalidActionToken('The action ticket does not match actionType/actionId');
+  }
+
+  // A retry of an action already applied gets its original outcome, even after the ticket expired.
+  const previous = await findCredit(services, input.actionId);
+  if (previous) return replayOutcome(services, viewer, input, previous);
+
+  if (ticket.expired) throw ticketExpired();
+  const type = await enabledActionType(services, input.actionType);
+  if (Date.now() - ticket.issuedAtMs < type.minSeconds * 1000) {
+    throw new AppError('ACTION_TOO_FAST', `Actions of type ${type.code} take at least ${type.minSeconds}s`);
+  }
+  await enforceLimit(services, 'action', viewer.playerId);
+  await ensurePlayer(services, viewer);
+
+  let credit: CreditRow | undefined;
+  try {
+    credit = await creditAction(services, viewer.playerId, input.actionId, input.actionType);
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw asStoreError(error);
+    // Lost the race against a concurrent copy of the same ticket: that one applied it.
+    const winner = await findCredit(services, input.actionId);
+    if (!winner) throw asStoreError(error);
+    return replayOutcome(services, viewer, input, winner);
+  }
+  if (!credit) throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${input.actionType}"`);
+
+  services.metrics.actionsCredited.inc({ action_type: input.actionType });
+  const entry = { playerId: viewer.playerId, username: viewer.username, score: Number(credit.new_score), reachedSeq: Number(credit.id) };
+  const seq = await applyToCache(services, entry);
+  const rank = await rankOf(services, entry);
+  void publishBoardChanged(services, seq);
+  return {
+    actionId: input.actionId,
+    scoreDelta: credit.delta,
+    newScore: entry.score,
+    rank,
+    seq,
+    replayed: false,
+    playerId: viewer.playerId,
+  };
+}
+
+interface CreditRow {
+  id: bigint;
+  player_id: string;
+  action_type: string;
+  delta: number;
+  old_score: bigint;
+  new_score: bigint;
+}
+
+/**
+ * The credit, as ONE statement (one round trip, one transaction): lock and bump
+ * the player's score by the server's points, then write the audit row with the
+ * old and new score. The unique index on action_id is the final exactly-once
+ * guard: a duplicate fails the whole statement and nothing is written.
+ * The credit id is drawn after the row lock, so for one player a higher id
+ * always means a higher score, and across players it orders who got there first.
+ */
+async function creditAction(services: Services, playerId: string, actionId: string, actionType: string) {
+  const rows = await services.prisma.$queryRaw<CreditRow[]>`
+    WITH t AS (
+      SELECT points FROM action_types WHERE code = ${actionType} AND enabled
+    ), p AS (
+      UPDATE players SET
+        score = players.score + t.points,
+        reached_seq = nextval('action_credits_id_seq'),
+        score_reached_at = clock_timestamp(),
+        updated_at = clock_timestamp()
+      FROM t
+      WHERE players.id = ${playerId}
+      RETURNING players.id, players.score, players.reached_seq, players.score_reached_at, t.points
+    )
+    INSERT INTO action_credits (id, player_id, action_id, action_type, delta, old_score, new_score, created_at)
+    SELECT p.reached_seq, p.id, ${actionId}::uuid, ${actionType}, p.points, p.score - p.points, p.score, p.score_reached_at
+    FROM p
+    RETURNING id, player_id, action_type, delta, old_score, new_score`;
+  return rows[0];
+}
+
+function findCredit(services: Services, actionId: string) {
+  return services.prisma.actionCredit.findUnique({ where: { actionId } });
+}
+
+async function replayOutcome(
+  services: Services,
+  viewer: PlayerIdentity,
+  input: SubmitActionInput,
+  credit: { playerId: string; actionType: string; delta: number; newScore: bigint },
+): Promise<SubmitActionResult> {
+  if (credit.playerId !== viewer.playerId || credit.actionType !== input.actionType) {
+    throw new AppError('ACTION_ALREADY_USED', 'This actionId was already used for another player or action type');
+  }
+  services.metrics.replays.inc();
+  const player = await services.prisma.player.findUniqueOrThrow({ where: { id: viewer.playerId } });
+  const rank = await rankOf(services, { playerId: player.id, score: Number(player.score), reachedSeq: Number(player.reachedSeq) });
+  let seq = lastKnownSeq(services);
+  try {
+    seq = noteSeq(services, (await services.rankingCache.seq()) ?? seq);
+  } catch {
+    // keep the last known one
+  }
+  return {
+    actionId: input.actionId,
+    scoreDelta: credit.delta,
+    newScore: Number(credit.newScore),
+    rank,
+    seq,
+    replayed: true,
+    playerId: viewer.playerId,
+  };
+}
+
+/** After commit: update the cache; if it is cold or down, Postgres already has the truth and a rebuild will catch up. */
+async function applyToCache(services: Services, entry: Parameters<Services['rankingCache']['apply']>[0]) {
+  try {
+    const seq = await services.rankingCache.apply(entry);
+    if (seq !== null) return noteSeq(services, seq);
+    await scheduleRebuild(services, 'cold');
+    const after = await services.rankingCache.apply(entry);
+    if (after !== null) return noteSeq(services, after);
+  } catch (error) {
+    services.logger.warn({ err: (error as Error).message }, 'ranking cache update failed; will rebuild');
+    void scheduleRebuild(services, 'apply-failed');
+  }
+  return lastKnownSeq(services);
+}
+
+async function enforceLimit(services: Services, limiter: 'action' | 'ticket', playerId: string) {
+  const result = await (limiter === 'action' ? services.actionLimiter : services.ticketLimiter).consume(playerId);
+  if (result.allowed) return;
+  services.metrics.rateLimited.inc({ limiter });
+  throw new AppError('RATE_LIMITED', `Too many ${limiter === 'action' ? 'actions' : 'action tickets'}; retry in ${result.retryAfter}s`, {
+    retryAfter: result.retryAfter,
+  });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } };
+  return (
+    e?.code === 'P2002' ||
+    e?.meta?.code === '23505' ||
+    e?.meta?.driverAdapterError?.cause?.originalCode === '23505' ||
+    e?.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation'
+  );
+}
+
+/** Connection-level failures are retryable and applied nothing (the statement is atomic). */
+function asStoreError(error: unknown): unknown {
+  const name = (error as Error)?.constructor?.name ?? '';
+  const code = (error as { code?: string })?.code ?? '';
+  if (
+    name === 'PrismaClientInitializationError' ||
+    ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(code) ||
+    /ECONNREFUSED|ECONNRESET|terminat|Connection|timeout/i.test((error as Error)?.message ?? '')
+  ) {
+    return serviceUnavailable();
+  }
+  return error;
+}

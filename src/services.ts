@@ -1,0 +1,130 @@
+import { Redis } from 'ioredis';
+import { createActionTickets, type ActionTickets } from './auth/action-ticket.js';
+import { createPlayerJwtVerifier, type PlayerJwtVerifier } from './auth/player-jwt.js';
+import { InProcessBus, RedisBus, type Bus } from './adapters/bus.js';
+import { MemoryRankingCache } from './adapters/memory-ranking-cache.js';
+import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './adapters/rate-limiter.js';
+import type { RankingCache } from './adapters/ranking-cache.js';
+import { RedisRankingCache } from './adapters/redis-ranking-cache.js';
+import type { Config } from './config.js';
+import type { BoardFeed } from './resolvers/board-feed.js';
+import { openDatabase, type Database, type PrismaClient } from './db/database.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+
+/**
+ * The process-wide singletons. This is the only place that chooses between the
+ * real backends (Postgres, Redis) and the embedded ones (PGlite, in-process).
+ */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  db: Database;
+  prisma: PrismaClient;
+  redis?: Redis;
+  rankingCache: RankingCache;
+  bus: Bus;
+  actionLimiter: RateLimiter;
+  ticketLimiter: RateLimiter;
+  playerJwt: PlayerJwtVerifier;
+  tickets: ActionTickets;
+  /** Live boards for subscriptions; set by buildApp once the services exist. */
+  boardFeed: BoardFeed;
+  /** Health of the backing stores, for /readyz. */
+  checkReady(): Promise<Record<string, boolean>>;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, logger: Logger): Promise<Services> {
+  const db = await openDatabase(config.database);
+  const applied = await db.migrate();
+  logger.info({ database: db.description, applied }, 'database ready');
+
+  const metrics = createMetrics();
+  const redisClients: Redis[] = [];
+  let rankingCache: RankingCache;
+  let bus: Bus;
+  let actionLimiter: RateLimiter;
+  let ticketLimiter: RateLimiter;
+  let redis: Redis | undefined;
+
+  const { actionsPerWindow, ticketsPerWindow, windowSeconds } = config.rateLimit;
+  if (config.redis.url) {
+    const prefix = config.redis.keyPrefix;
+    redis = await connectRedis(config.redis.url, logger, 'commands');
+    const subscriber = await connectRedis(config.redis.url, logger, 'subscriber');
+    redisClients.push(redis, subscriber);
+    rankingCache = new RedisRankingCache(redis, prefix);
+    bus = new RedisBus(redis, subscriber, prefix);
+    actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds);
+    ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds);
+    logger.info({ redis: redactUrl(config.redis.url) }, 'redis ready');
+  } else {
+    rankingCache = new MemoryRankingCache();
+    bus = new InProcessBus();
+    actionLimiter = memoryRateLimiter(actionsPerWindow, windowSeconds);
+    ticketLimiter = memoryRateLimiter(ticketsPerWindow, windowSeconds);
+  }
+
+  return {
+    config,
+    logger,
+    metrics,
+    db,
+    prisma: db.prisma,
+    redis,
+    rankingCache,
+    bus,
+    actionLimiter,
+    ticketLimiter,
+    playerJwt: createPlayerJwtVerifier(config.jwt),
+    tickets: createActionTickets(config.actionToken),
+    boardFeed: undefined as unknown as BoardFeed,
+    async checkReady() {
+      const checks: Record<string, boolean> = {};
+      checks.database = await db.prisma.$queryRaw`SELECT 1`.then(() => true, () => false);
+      if (redis) checks.redis = await redis.ping().then((r) => r === 'PONG', () => false);
+      return checks;
+    },
+    async close() {
+      await bus.close();
+      await Promise.allSettled(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
+      await db.close();
+    },
+  };
+}
+
+/**
+ * Connected before anything listens (lazyConnect + await connect), and without an
+ * offline queue afterwards: while Redis is down, commands fail at once instead of
+ * piling up, so callers can fall back to Postgres.
+ */
+async function connectRedis(url: string, logger: Logger, role: string): Promise<Redis> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectionName: `scoreboard-${role}`,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    commandTimeout: role === 'subscriber' ? undefined : 2_000,
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
+  });
+  let down = false;
+  client.on('error', (error) => {
+    if (!down) logger.warn({ role, err: error.message }, 'redis connection error');
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) logger.info({ role }, 'redis connection back');
+    down = false;
+  });
+  await client.connect();
+  client.options.enableOfflineQueue = role === 'subscriber';
+  return client;
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
