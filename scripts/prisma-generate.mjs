@@ -1,0 +1,11 @@
+// `prisma generate` without network: Prisma's CLI insists on resolving its schema
+// engine first (which it would download); generate never runs it, so a stub will do.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const stub = fileURLToPath(new URL('./schema-engine-stub.sh', import.meta.url));
+const result = spawnSync('npx', ['prisma', 'generate'], {
+  stdio: 'inherit',
+  env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: stub, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+});
+process.exit(result.status ?? 1);
