@@ -1,4 +1,5 @@
 import type { PlayerIdentity } from './auth/player-jwt.js';
+import { bearerToken } from './auth/player-jwt.js';
 import { unauthenticated } from './errors.js';
 import type { Services } from './services.js';
 
@@ -11,26 +12,29 @@ export interface Context {
   services: Services;
   /** Aborted when the request or WebSocket operation ends. */
   signal?: AbortSignal;
-  /** Raw bearer token, if the caller sent one. */
-  token?: string;
+  /** Raw Authorization value (HTTP header or connection_init payload), if any. */
+  authorization?: string;
   /** Verified identity; throws UNAUTHENTICATED when missing or invalid. */
   viewer(): Promise<PlayerIdentity>;
   /** Verified identity, or undefined for anonymous callers. */
   optionalViewer(): Promise<PlayerIdentity | undefined>;
 }
 
-export function createContext(services: Services, token: string | undefined, signal?: AbortSignal): Context {
+export function createContext(services: Services, authorization: string | undefined, signal?: AbortSignal): Context {
   let verified: Promise<PlayerIdentity> | undefined;
   const viewer = () => {
-    if (!token) return Promise.reject(unauthenticated());
-    verified ??= services.playerJwt.verify(token);
+    verified ??= (async () => {
+      const token = bearerToken(authorization);
+      if (!token) throw unauthenticated();
+      return services.playerJwt.verify(token);
+    })();
     return verified;
   };
   return {
     services,
     signal,
-    token,
+    authorization,
     viewer,
-    optionalViewer: () => (token ? viewer() : Promise.resolve(undefined)),
+    optionalViewer: () => (authorization ? viewer() : Promise.resolve(undefined)),
   };
 }

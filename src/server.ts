@@ -8,6 +8,8 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import { createContext, type Context } from './context.js';
+import { DEV_SIGN_IN_PATH, devSignInHandler } from './http/dev-sign-in.js';
+import { staticSiteHandler } from './http/static-site.js';
 import { createLogger, type Logger } from './logger.js';
 import { createBoardFeed } from './resolvers/board-feed.js';
 import { scheduleRebuild } from './resolvers/ranking.js';
@@ -39,9 +41,8 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     cors: config.http.corsOrigins.length ? { origin: config.http.corsOrigins, credentials: false } : undefined,
     maskedErrors: {
       maskError(error, message) {
-        const original = (error as GraphQLError).originalError;
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
-        logger.error({ err: original ?? error }, 'unexpected error');
+        if (isExpectedError(error)) return error as Error;
+        logger.error({ err: (error as GraphQLError).originalError ?? error }, 'unexpected error');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
@@ -62,6 +63,8 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     s.on('close', () => sockets.delete(s));
   });
 
+  const devSignIn = devSignInHandler(services);
+  const site = staticSiteHandler();
   async function route(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
@@ -73,6 +76,8 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       res.writeHead(200, { 'content-type': services.metrics.registry.contentType });
       return res.end(await services.metrics.registry.metrics());
     }
+    if (path === DEV_SIGN_IN_PATH) return devSignIn(req, res);
+    if (!path?.startsWith('/graphql') && (await site(req, res))) return;
     return yoga(req, res);
   }
 
@@ -144,6 +149,18 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       await services.close();
     },
   };
+}
+
+/**
+ * Errors we raise on purpose (AppError, anywhere in the chain) and GraphQL's own
+ * parse/validation errors pass through; anything else is masked. Duck-typed:
+ * graphql's CJS and ESM builds can both be loaded, so instanceof is unreliable.
+ */
+function isExpectedError(error: unknown): boolean {
+  const e = error as { name?: string; originalError?: unknown; extensions?: { code?: unknown } };
+  if (!e || e.name !== 'GraphQLError' && e.name !== 'AppError') return false;
+  if (e.originalError) return isExpectedError(e.originalError);
+  return true;
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {

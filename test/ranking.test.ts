@@ -1,0 +1,77 @@
+import { Redis } from 'ioredis';
+import { expect, it } from 'vitest';
+import { LeaderboardDocument, MeDocument } from '../sdk/generated/graphql.js';
+import { reconcile } from '../src/resolvers/ranking.js';
+import { expectNoGraphQLErrors, startInstance } from './support/app.js';
+import { REDIS_URL } from './support/backends.js';
+import { completeTask } from './support/play.js';
+import { describeBackends } from './support/suite.js';
+
+describeBackends('ranking', (f) => {
+  const board = async (first = 100) => expectNoGraphQLErrors(await f.app.gql(LeaderboardDocument, { first })).leaderboard;
+
+  it('orders by score, equal scores by who reached them first; rank is the position', async () => {
+    const [a, b, c] = [await f.player('tie-a'), await f.player('tie-b'), await f.player('tie-c')];
+    // b reaches 10 first, then a; c gets 20; then a reaches 20 after c.
+    await completeTask(f.app, b.token);
+    await completeTask(f.app, a.token);
+    await completeTask(f.app, c.token);
+    await completeTask(f.app, c.token);
+    await completeTask(f.app, a.token);
+    const rows = (await board()).entries.filter((e) => [a.id, b.id, c.id].includes(e.player.id));
+    expect(rows.map((r) => [r.player.username, r.score])).toEqual([
+      ['tie-c', 20],
+      ['tie-a', 20],
+      ['tie-b', 10],
+    ]);
+    const all = (await board()).entries;
+    all.forEach((e, i) => expect(e.rank).toBe(i + 1));
+    for (const p of [a, b, c]) {
+      const me = expectNoGraphQLErrors(await f.app.gql(MeDocument, {}, p.token)).me!;
+      expect(me.rank).toBe(all.find((e) => e.player.id === p.id)!.rank);
+    }
+  });
+
+  it('seq never decreases and changes when the board does', async () => {
+    const before = await board(10);
+    const p = await f.player('seq');
+    const result = await completeTask(f.app, p.token);
+    const after = await board(10);
+    expect(after.seq).toBeGreaterThan(before.seq);
+    expect(result.seq).toBeGreaterThanOrEqual(after.seq - 0);
+    expect((await board(10)).seq).toBe(after.seq);
+  });
+
+  it('rebuilds the cache from Postgres: a new instance (or a flushed Redis) shows the same board', async () => {
+    const expected = await board();
+    if (f.kind === 'real') {
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`${f.backend.env.REDIS_KEY_PREFIX}board:*`);
+      await redis.del(...keys);
+      redis.disconnect();
+    }
+    const fresh = await startInstance(f.backend);
+    try {
+      const rebuilt = expectNoGraphQLErrors(await fresh.gql(LeaderboardDocument, { first: 100 })).leaderboard;
+      expect(rebuilt.entries).toEqual(expected.entries);
+      // A rebuild starts a new epoch: seq is above anything served before.
+      expect(rebuilt.seq).toBeGreaterThan(expected.seq);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('reconcile repairs drift (someone edits the cache) back to Postgres truth', async () => {
+    const p = await f.player('drift');
+    await completeTask(f.app, p.token);
+    const truth = await board();
+    const services = f.app.app.services;
+    // Tamper: claim 999,999 points for this player in the cache only.
+    const entry = (await services.rankingCache.all()).find((e) => e.playerId === p.id)!;
+    await services.rankingCache.repair(entry, { ...entry, score: 999_999 });
+    expect((await board()).entries[0]!.player.id).toBe(p.id);
+    const fixed = await reconcile(services);
+    expect(fixed).toBeGreaterThanOrEqual(1);
+    expect((await board()).entries).toEqual(truth.entries);
+  });
+});

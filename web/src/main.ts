@@ -1,0 +1,306 @@
+import './style.css';
+import {
+  IssueActionTokenDocument,
+  LeaderboardChangedDocument,
+  MeDocument,
+  SubmitActionDocument,
+  type MeQuery,
+} from '../../sdk/generated/graphql';
+import { backoffMs, createApi, describeError, type ConnectionEvent } from './api';
+import { createBoardView, formatScore } from './board';
+import { devSignIn, loadToken, onTokenChangedElsewhere, readJwt, saveToken, SignInError } from './session';
+
+const BOARD_SIZE = 10;
+const ACTION_TYPE = 'COMPLETE_TASK';
+const ME_REFRESH_MS = 250;
+
+function $<T extends HTMLElement>(testid: string): T {
+  const el = document.querySelector<T>(`[data-testid="${testid}"]`);
+  if (!el) throw new Error(`missing element ${testid}`);
+  return el;
+}
+
+const ui = {
+  connection: $<HTMLSpanElement>('connection'),
+  status: $<HTMLParagraphElement>('status'),
+  signedOut: $<HTMLDivElement>('signed-out'),
+  signedIn: $<HTMLDivElement>('signed-in'),
+  signInForm: $<HTMLFormElement>('sign-in-form'),
+  username: $<HTMLInputElement>('username'),
+  signIn: $<HTMLButtonElement>('sign-in'),
+  jwtForm: $<HTMLFormElement>('jwt-form'),
+  jwt: $<HTMLTextAreaElement>('jwt'),
+  who: $<HTMLElement>('who'),
+  signOut: $<HTMLButtonElement>('sign-out'),
+  myScore: $<HTMLDivElement>('my-score'),
+  completeTask: $<HTMLButtonElement>('complete-task'),
+  lastAction: $<HTMLParagraphElement>('last-action'),
+  board: $<HTMLOListElement>('leaderboard'),
+  boardMeta: $<HTMLSpanElement>('board-meta'),
+};
+
+// ---- state ---------------------------------------------------------------
+
+let token = loadToken();
+let me: NonNullable<MeQuery['me']> | undefined;
+/** seq of the board on screen; -1 = none yet. */
+let shownSeq = -1;
+/** True until the first event of a (re)established subscription: that one is a snapshot. */
+let awaitingSnapshot = true;
+/** The status line shows a board error, to clear once the board is back. */
+let boardProblemShown = false;
+let lastEntries: Parameters<ReturnType<typeof createBoardView>['render']>[0] = [];
+
+const board = createBoardView(ui.board);
+
+// ---- status line and connection badge ------------------------------------
+
+function showStatus(message: string, kind: 'info' | 'error' = 'info') {
+  ui.status.textContent = message;
+  ui.status.dataset.kind = kind;
+  boardProblemShown = false;
+}
+
+type ConnectionState = 'connecting' | 'live' | 'reconnecting';
+const CONNECTION_TEXT: Record<ConnectionState, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
+function setConnection(state: ConnectionState) {
+  if (ui.connection.dataset.state === state) return;
+  ui.connection.dataset.state = state;
+  ui.connection.textContent = CONNECTION_TEXT[state];
+}
+
+function onConnection(event: ConnectionEvent) {
+  switch (event.type) {
+    case 'connecting':
+      setConnection(event.retry || shownSeq >= 0 ? 'reconnecting' : 'connecting');
+      break;
+    case 'connected':
+      // graphql-ws re-sends our subscription on the new socket; the server answers
+      // with a fresh snapshot first, which we show whatever its seq (the server may
+      // have restarted).
+      awaitingSnapshot = true;
+      break;
+    case 'closed':
+      if (shownSeq >= 0) setConnection('reconnecting');
+      break;
+  }
+}
+
+// ---- API -----------------------------------------------------------------
+
+const api = createApi({
+  token: () => token,
+  onConnection,
+  onSubscriptionEnded: () => {
+    // Fatal close or the server completed the stream: start over after a pause.
+    setConnection('reconnecting');
+    resubscribeSoon();
+  },
+});
+
+// ---- live board ----------------------------------------------------------
+
+let subscription: { unsubscribe(): void } | undefined;
+let resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+let resubscribeAttempts = 0;
+
+function subscribeBoard() {
+  subscription?.unsubscribe();
+  awaitingSnapshot = true;
+  subscription = api.client.subscription(LeaderboardChangedDocument, { first: BOARD_SIZE }).subscribe((result) => {
+    if (result.error) {
+      showStatus(describeError(result.error).message, 'error');
+      boardProblemShown = true;
+      return;
+    }
+    const next = result.data?.leaderboardChanged;
+    if (!next) return;
+    if (!awaitingSnapshot && next.seq < shownSeq) return; // an older board overtaken by a newer one
+    const wasSnapshot = awaitingSnapshot;
+    awaitingSnapshot = false;
+    resubscribeAttempts = 0;
+    shownSeq = next.seq;
+    lastEntries = next.entries;
+    board.render(next.entries, me?.id);
+    ui.boardMeta.textContent = `seq ${next.seq} · ${new Date(next.updatedAt).toLocaleTimeString()}`;
+    setConnection('live');
+    if (wasSnapshot && boardProblemShown) showStatus('');
+    scheduleMeRefresh();
+  });
+}
+
+function resubscribeSoon() {
+  clearTimeout(resubscribeTimer);
+  resubscribeTimer = setTimeout(subscribeBoard, backoffMs(resubscribeAttempts++));
+}
+
+// ---- the signed-in player ------------------------------------------------
+
+let meGeneration = 0;
+let meTimer: ReturnType<typeof setTimeout> | undefined;
+
+function renderMe() {
+  if (!me) {
+    ui.myScore.textContent = '…';
+    return;
+  }
+  ui.who.textContent = me.username;
+  ui.myScore.dataset.score = String(me.score);
+  ui.myScore.dataset.rank = me.rank == null ? '' : String(me.rank);
+  ui.myScore.replaceChildren(
+    strong(formatScore(me.score)),
+    me.score === 1 ? ' point' : ' points',
+    ' · ',
+    me.rank == null ? 'not ranked yet' : strong(`rank #${me.rank}`),
+  );
+}
+
+function strong(text: string) {
+  const el = document.createElement('strong');
+  el.textContent = text;
+  return el;
+}
+
+function scheduleMeRefresh() {
+  if (!token) return;
+  clearTimeout(meTimer);
+  meTimer = setTimeout(() => void refreshMe(), ME_REFRESH_MS);
+}
+
+async function refreshMe(): Promise<boolean> {
+  if (!token) return false;
+  const generation = ++meGeneration;
+  const result = await api.client.query(MeDocument, {}).toPromise();
+  if (generation !== meGeneration) return true; // a newer answer is on its way or applied
+  if (result.error) {
+    const problem = describeError(result.error);
+    showStatus(problem.message, 'error');
+    if (problem.code === 'UNAUTHENTICATED') signOut(false);
+    return false;
+  }
+  if (result.data?.me) {
+    const changedId = me?.id !== result.data.me.id;
+    me = result.data.me;
+    renderMe();
+    if (changedId) board.render(lastEntries, me.id);
+  }
+  return true;
+}
+
+// ---- sign in / out -------------------------------------------------------
+
+function renderSession() {
+  const signedIn = Boolean(token);
+  ui.signedOut.hidden = signedIn;
+  ui.signedIn.hidden = !signedIn;
+  if (signedIn) {
+    ui.who.textContent = me?.username ?? hintName(token!) ?? 'you';
+    renderMe();
+  }
+}
+
+function hintName(jwt: string) {
+  try {
+    return readJwt(jwt).username;
+  } catch {
+    return undefined;
+  }
+}
+
+async function useToken(next: string) {
+  token = next;
+  me = undefined;
+  meGeneration += 1;
+  ui.lastAction.textContent = '';
+  renderSession();
+  if (await refreshMe()) {
+    saveToken(next);
+    showStatus(`Signed in as ${me?.username ?? hintName(next) ?? 'player'}.`);
+  }
+}
+
+function signOut(clearStatus = true) {
+  token = undefined;
+  me = undefined;
+  meGeneration += 1;
+  saveToken(undefined);
+  renderSession();
+  board.render(lastEntries, undefined);
+  if (clearStatus) showStatus('Signed out.');
+  ui.username.focus();
+}
+
+ui.signInForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  ui.signIn.disabled = true;
+  try {
+    await useToken(await devSignIn(ui.username.value.trim()));
+  } catch (error) {
+    showStatus(error instanceof SignInError ? error.message : describeError(error).message, 'error');
+  } finally {
+    ui.signIn.disabled = false;
+  }
+});
+
+ui.jwtForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const pasted = ui.jwt.value.trim().replace(/^Bearer\s+/i, '');
+  try {
+    const hints = readJwt(pasted);
+    if (hints.expiresAt && hints.expiresAt.getTime() < Date.now()) {
+      showStatus(`That JWT expired at ${hints.expiresAt.toLocaleString()}.`, 'error');
+      return;
+    }
+  } catch (error) {
+    showStatus((error as Error).message, 'error');
+    return;
+  }
+  ui.jwt.value = '';
+  await useToken(pasted);
+});
+
+ui.signOut.addEventListener('click', () => signOut());
+
+onTokenChangedElsewhere((next) => {
+  if (next === token) return;
+  if (next) void useToken(next);
+  else signOut(false);
+});
+
+// ---- complete a task -----------------------------------------------------
+
+ui.completeTask.addEventListener('click', async () => {
+  if (!token) return;
+  ui.completeTask.disabled = true;
+  ui.completeTask.setAttribute('aria-busy', 'true');
+  try {
+    const ticket = await api.client.mutation(IssueActionTokenDocument, { actionType: ACTION_TYPE }).toPromise();
+    if (ticket.error || !ticket.data) throw ticket.error ?? new Error('No ticket');
+    const { actionId, actionType, token: ticketToken } = ticket.data.issueActionToken;
+    const submitted = await api.client.mutation(SubmitActionDocument, { input: { actionId, actionType, token: ticketToken } }).toPromise();
+    if (submitted.error || !submitted.data) throw submitted.error ?? new Error('No result');
+    const outcome = submitted.data.submitAction;
+    // The payload already carries the player after the write: newer than any `me` in flight.
+    meGeneration += 1;
+    me = outcome.player;
+    renderMe();
+    ui.lastAction.textContent = `${outcome.replayed ? 'Already counted' : `+${outcome.scoreDelta} points`} · rank #${outcome.rank}`;
+    ui.lastAction.dataset.delta = String(outcome.scoreDelta);
+    ui.lastAction.dataset.rank = String(outcome.rank);
+    showStatus(`Task done: +${outcome.scoreDelta} points, now ${formatScore(outcome.newScore)} (rank #${outcome.rank}).`);
+  } catch (error) {
+    const problem = describeError(error);
+    showStatus(problem.message, 'error');
+    if (problem.code === 'UNAUTHENTICATED') signOut(false);
+  } finally {
+    ui.completeTask.disabled = false;
+    ui.completeTask.removeAttribute('aria-busy');
+  }
+});
+
+// ---- start ---------------------------------------------------------------
+
+setConnection('connecting');
+renderSession();
+subscribeBoard();
+if (token) void refreshMe();
