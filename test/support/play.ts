@@ -18,5 +18,5 @@ export async function submit(instance: Instance, token: string, ticket: { action
 }
 
 export async function submitRaw(instance: Instance, token: string | undefined, input: { actionId: string; actionType: string; token: string }) {
-  return instance.gql(SubmitActionDocument, { input }, token);
+  return instance.gql(SubmitActionDocument, { input: { actionId: input.actionId, actionType: input.actionType, token: input.token } }, token);
 }
