@@ -27,7 +27,10 @@ export const lastKnownSeq = (services: Services) => lastSeq.get(services) ?? 0;
 
 export async function readBoard(services: Services, first: number): Promise<Leaderboard> {
   const snapshot = await readCachedBoard(services, first);
-  if (snapshot) return { ...snapshot, seq: noteSeq(services, snapshot.seq), updatedAt: new Date() };
+  if (snapshot) {
+    noteSeq(services, snapshot.seq);
+    return { ...snapshot, updatedAt: new Date() };
+  }
   const entries = await boardFromDatabase(services, first);
   return { seq: lastKnownSeq(services), entries, updatedAt: new Date() };
 }
