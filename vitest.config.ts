@@ -1,6 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // Node loads graphql's CommonJS build for every package (it has no "exports" map);
+    // make the files vitest transforms use that same copy, not graphql's .mjs one,
+    // or schema objects built by Pothos fail graphql's cross-realm instanceof checks.
+    alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL('./node_modules/graphql/index.js', import.meta.url)) }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Real Postgres/Redis and PGlite cold starts: generous, not timed assertions.

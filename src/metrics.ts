@@ -12,6 +12,11 @@ export function createMetrics() {
     rateLimited: new Counter({ name: 'scoreboard_rate_limit_hits_total', help: 'Rate-limit rejections', labelNames: ['limiter'], registers: [registry] }),
     subscribers: new Gauge({ name: 'scoreboard_subscribers', help: 'Active leaderboard subscriptions on this instance', registers: [registry] }),
     eventsPushed: new Counter({ name: 'scoreboard_events_pushed_total', help: 'Leaderboard events delivered to subscribers', registers: [registry] }),
+    sharedExecutions: new Counter({
+      name: 'scoreboard_subscription_executions_total',
+      help: 'leaderboardChanged results executed (shared by every subscriber of the same board and operation)',
+      registers: [registry],
+    }),
     fanoutSeconds: new Histogram({
       name: 'scoreboard_fanout_seconds',
       help: 'Time from a board-change notice to the last subscriber write on this instance',

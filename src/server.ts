@@ -11,7 +11,8 @@ import { createContext, type Context } from './context.js';
 import { DEV_SIGN_IN_PATH, devSignInHandler } from './http/dev-sign-in.js';
 import { staticSiteHandler } from './http/static-site.js';
 import { createLogger, type Logger } from './logger.js';
-import { createBoardFeed } from './resolvers/board-feed.js';
+import { createBoardFeed } from './live/board-feed.js';
+import { createSharedResults } from './live/shared-results.js';
 import { scheduleRebuild } from './resolvers/ranking.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
@@ -82,11 +83,13 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   }
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
+  const shared = createSharedResults(services, wss);
   const wsDisposable = useServer(
     {
       connectionInitWaitTimeout: 5_000,
       execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      subscribe: (args: any) => shared.subscribe(args) as never,
+      onNext: (ctx, id, _payload, _args, result) => shared.onNext(ctx.extra.socket, id, result),
       onSubscribe: async (ctx, _id, params) => {
         // WebSocket operations go through the same envelop plugins as HTTP.
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({

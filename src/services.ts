@@ -7,7 +7,7 @@ import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './adapter
 import type { RankingCache } from './adapters/ranking-cache.js';
 import { RedisRankingCache } from './adapters/redis-ranking-cache.js';
 import type { Config } from './config.js';
-import type { BoardFeed } from './resolvers/board-feed.js';
+import type { BoardFeed } from './live/board-feed.js';
 import { openDatabase, type Database, type PrismaClient } from './db/database.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';

@@ -1,6 +1,6 @@
 import type { RankedEntry } from '../adapters/ranking-cache.js';
 import type { Services } from '../services.js';
-import { boardFromDatabase, lastKnownSeq, readCachedBoard, type Leaderboard } from './ranking.js';
+import { boardFromDatabase, lastKnownSeq, readCachedBoard, type Leaderboard } from '../resolvers/ranking.js';
 
 /**
  * Live boards for `leaderboardChanged`. Per instance, per burst of changes, the
