@@ -54,6 +54,12 @@ const EnvSchema = z
     RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(3600),
     RATE_LIMIT_TICKETS_PER_HOUR: positiveInt.optional(),
     LEADERBOARD_COALESCE_MS: z.coerce.number().int().min(0).max(5000).default(50),
+    MAX_REQUEST_BYTES: positiveInt.default(64 * 1024),
+    WS_MAX_CONNECTIONS_PER_IP: positiveInt.default(200),
+    WS_MAX_CONNECTIONS_PER_PLAYER: positiveInt.default(10),
+    TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
+    SHUTDOWN_GRACE_SECONDS: positiveInt.max(120).default(10),
     CORS_ORIGINS: csv,
     WS_ALLOWED_ORIGINS: csv,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -78,13 +84,22 @@ export type Env = z.infer<typeof EnvSchema>;
 
 export interface Config {
   production: boolean;
-  http: { port: number; host: string; corsOrigins: string[]; wsAllowedOrigins: string[] };
+  http: {
+    port: number;
+    host: string;
+    corsOrigins: string[];
+    maxRequestBytes: number;
+    /** Take the client address from X-Forwarded-For (only behind a trusted load balancer). */
+    trustProxy: boolean;
+    shutdownGraceSeconds: number;
+  };
+  ws: { allowedOrigins: string[]; maxPerIp: number; maxPerPlayer: number };
   database: { url?: string; poolSize: number; dataDir: string };
   redis: { url?: string; keyPrefix: string };
   jwt: { secret?: Uint8Array; jwksUrl?: string; issuer: string; audience: string };
   actionToken: { secret: Uint8Array; ttlSeconds: number };
   rateLimit: { actionsPerWindow: number; ticketsPerWindow: number; windowSeconds: number };
-  leaderboard: { coalesceMs: number };
+  leaderboard: { coalesceMs: number; reconcileIntervalSeconds: number };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -110,7 +125,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const actionSecret = env.ACTION_TOKEN_SECRET ?? devSecret('action-token-secret');
   return {
     production,
-    http: { port: env.PORT, host: env.HOST, corsOrigins: env.CORS_ORIGINS, wsAllowedOrigins: env.WS_ALLOWED_ORIGINS },
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      corsOrigins: env.CORS_ORIGINS,
+      maxRequestBytes: env.MAX_REQUEST_BYTES,
+      trustProxy: env.TRUST_PROXY,
+      shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
+    },
+    ws: { allowedOrigins: env.WS_ALLOWED_ORIGINS, maxPerIp: env.WS_MAX_CONNECTIONS_PER_IP, maxPerPlayer: env.WS_MAX_CONNECTIONS_PER_PLAYER },
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir: env.DATA_DIR },
     redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
     jwt: {
@@ -127,7 +150,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ticketsPerWindow: env.RATE_LIMIT_TICKETS_PER_HOUR ?? env.RATE_LIMIT_ACTIONS_PER_HOUR * 2,
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
     },
-    leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS },
+    leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -1,0 +1,68 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { GraphQLError } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import { createContext, type Context } from '../context.js';
+import { schema } from '../schema/index.js';
+import type { Services } from '../services.js';
+
+/** Limits on every operation, HTTP and WebSocket alike (graphql-armor, at validation time). */
+export const OPERATION_LIMITS = {
+  maxDepth: 8,
+  maxAliases: 10,
+  maxDirectives: 10,
+  maxTokens: 1_000,
+  maxCost: 5_000,
+};
+
+export function createGraphQLHandler(services: Services) {
+  const { config, logger } = services;
+  return createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: !config.production && { title: 'Scoreboard', subscriptionsProtocol: 'WS' },
+    landingPage: false,
+    batching: false,
+    logging: logger.child({ component: 'yoga' }) as never,
+    cors: config.http.corsOrigins.length ? { origin: config.http.corsOrigins, credentials: false, methods: ['GET', 'POST'] } : false,
+    maskedErrors: {
+      maskError(error, message) {
+        if (isExpectedError(error)) return error as Error;
+        logger.error({ err: (error as GraphQLError).originalError ?? error }, 'unexpected error');
+        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+    context: ({ request, connectionParams }: { request?: Request; connectionParams?: Record<string, unknown> }) => {
+      const header = request?.headers.get('authorization') ?? (connectionParams?.authorization as string | undefined);
+      return createContext(services, header ?? undefined, request?.signal);
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: true },
+        maxAliases: { n: OPERATION_LIMITS.maxAliases, exposeLimits: true },
+        maxDirectives: { n: OPERATION_LIMITS.maxDirectives, exposeLimits: true },
+        maxTokens: { n: OPERATION_LIMITS.maxTokens, exposeLimits: true },
+        costLimit: { maxCost: OPERATION_LIMITS.maxCost, ignoreIntrospection: true, exposeLimits: true },
+        // "Did you mean ...?" helps developers and attackers alike: only outside production.
+        blockFieldSuggestion: { enabled: config.production },
+      }),
+      ...(config.production ? [useDisableIntrospection()] : []),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type', 'apollo-require-preflight'] }),
+    ],
+  });
+}
+
+export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
+
+/**
+ * Errors we raise on purpose (AppError, anywhere in the chain) and GraphQL's own
+ * parse/validation errors pass through; anything else is masked. Duck-typed:
+ * graphql's CJS and ESM builds can both be loaded, so instanceof is unreliable.
+ */
+function isExpectedError(error: unknown): boolean {
+  const e = error as { name?: string; originalError?: unknown };
+  if (!e || (e.name !== 'GraphQLError' && e.name !== 'AppError')) return false;
+  if (e.originalError) return isExpectedError(e.originalError);
+  return true;
+}
