@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 
 /** Limits on every operation, HTTP and WebSocket alike (graphql-armor, at validation time). */
 export const OPERATION_LIMITS = {
-  maxDepth: 8,
+  maxDepth: 15,
   maxAliases: 10,
   maxDirectives: 10,
   maxTokens: 1_000,
@@ -39,7 +39,8 @@ export function createGraphQLHandler(services: Services) {
     },
     plugins: [
       EnvelopArmorPlugin({
-        maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: true },
+        // Introspection counts too (GraphiQL's own query is about 13 deep): a nested __type chain is a classic attack.
+        maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: false, exposeLimits: true },
         maxAliases: { n: OPERATION_LIMITS.maxAliases, exposeLimits: true },
         maxDirectives: { n: OPERATION_LIMITS.maxDirectives, exposeLimits: true },
         maxTokens: { n: OPERATION_LIMITS.maxTokens, exposeLimits: true },
