@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 
 /** Limits on every operation, HTTP and WebSocket alike (graphql-armor, at validation time). */
 export const OPERATION_LIMITS = {
-  maxDepth: 15,
+  maxDepth: 25,
   maxAliases: 10,
   maxDirectives: 10,
   maxTokens: 1_000,
@@ -39,7 +39,7 @@ export function createGraphQLHandler(services: Services) {
     },
     plugins: [
       EnvelopArmorPlugin({
-        // Introspection counts too (GraphiQL's own query is about 13 deep): a nested __type chain is a classic attack.
+        // Introspection counts too (a nested __type chain is a classic attack); GraphiQL's own introspection is 21 deep.
         maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: false, exposeLimits: true },
         maxAliases: { n: OPERATION_LIMITS.maxAliases, exposeLimits: true },
         maxDirectives: { n: OPERATION_LIMITS.maxDirectives, exposeLimits: true },
