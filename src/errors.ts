@@ -44,3 +44,19 @@ export const serviceUnavailable = (message = 'A backing store is unavailable; no
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
+
+/**
+ * Lost or refused connections to Postgres or Redis: the operation is safe to
+ * retry (a credit is one atomic statement, and a retry of an applied action is
+ * answered as a replay), so callers get SERVICE_UNAVAILABLE instead of a 500.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; message?: string; constructor?: { name?: string } } | undefined;
+  if (!e) return false;
+  const name = e.constructor?.name ?? e.name ?? '';
+  if (name === 'PrismaClientInitializationError') return true;
+  if (['P1001', 'P1002', 'P1008', 'P1017', 'P2024', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(e.code ?? '')) return true;
+  return /ECONNREFUSED|ECONNRESET|EPIPE|terminating connection|Connection terminated|connection (is )?closed|Stream isn't writeable|Connection is closed|timeout exceeded when trying to connect|Can't reach database/i.test(
+    e.message ?? '',
+  );
+}

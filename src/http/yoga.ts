@@ -4,6 +4,7 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { createContext, type Context } from '../context.js';
+import { isConnectionFailure, serviceUnavailable } from '../errors.js';
 import { schema } from '../schema/index.js';
 import type { Services } from '../services.js';
 
@@ -29,6 +30,11 @@ export function createGraphQLHandler(services: Services) {
     maskedErrors: {
       maskError(error, message) {
         if (isExpectedError(error)) return error as Error;
+        const original = (error as GraphQLError).originalError ?? error;
+        if (isConnectionFailure(original)) {
+          logger.warn({ err: (original as Error).message }, 'backing store unavailable');
+          return serviceUnavailable();
+        }
         logger.error({ err: (error as GraphQLError).originalError ?? error }, 'unexpected error');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },

@@ -1,6 +1,6 @@
 import { ticketExpired } from '../auth/action-ticket.js';
 import type { PlayerIdentity } from '../auth/player-jwt.js';
-import { AppError, badInput, forbidden, invalidActionToken, serviceUnavailable } from '../errors.js';
+import { AppError, badInput, forbidden, invalidActionToken } from '../errors.js';
 import type { Services } from '../services.js';
 import { ensurePlayer } from './players.js';
 import { lastKnownSeq, noteSeq, publishBoardChanged, rankOf, scheduleRebuild } from './ranking.js';
@@ -75,10 +75,10 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
   try {
     credit = await creditAction(services, viewer.playerId, input.actionId, input.actionType);
   } catch (error) {
-    if (!isUniqueViolation(error)) throw asStoreError(error);
+    if (!isUniqueViolation(error)) throw error;
     // Lost the race against a concurrent copy of the same ticket: that one applied it.
     const winner = await findCredit(services, input.actionId);
-    if (!winner) throw asStoreError(error);
+    if (!winner) throw error;
     return replayOutcome(services, viewer, input, winner);
   }
   if (!credit) throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${input.actionType}"`);
@@ -202,18 +202,4 @@ function isUniqueViolation(error: unknown): boolean {
     e?.meta?.driverAdapterError?.cause?.originalCode === '23505' ||
     e?.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation'
   );
-}
-
-/** Connection-level failures are retryable and applied nothing (the statement is atomic). */
-function asStoreError(error: unknown): unknown {
-  const name = (error as Error)?.constructor?.name ?? '';
-  const code = (error as { code?: string })?.code ?? '';
-  if (
-    name === 'PrismaClientInitializationError' ||
-    ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(code) ||
-    /ECONNREFUSED|ECONNRESET|terminat|Connection|timeout/i.test((error as Error)?.message ?? '')
-  ) {
-    return serviceUnavailable();
-  }
-  return error;
 }
