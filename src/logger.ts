@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -7,8 +7,9 @@ export type { Logger };
 export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 
 /** Structured JSON logs. Secrets never reach a log line: the redact list is the backstop. */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
     level,
     mixin: () => {
       const scope = requestScope.getStore();
@@ -27,5 +28,7 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+    },
+    destination,
+  );
 }

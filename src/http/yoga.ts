@@ -2,7 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError } from 'graphql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { createContext, type Context } from '../context.js';
 import { isConnectionFailure, serviceUnavailable } from '../errors.js';
 import { schema } from '../schema/index.js';
@@ -44,6 +44,7 @@ export function createGraphQLHandler(services: Services) {
       return createContext(services, header ?? undefined, request?.signal);
     },
     plugins: [
+      countErrorCodes(services),
       EnvelopArmorPlugin({
         // Introspection counts too (a nested __type chain is a classic attack); GraphiQL's own introspection is 21 deep.
         maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: false, exposeLimits: true },
@@ -61,6 +62,25 @@ export function createGraphQLHandler(services: Services) {
 }
 
 export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
+
+/** scoreboard_rejections_total{code}: every error a client receives, by its stable code. */
+function countErrorCodes(services: Services): Plugin {
+  const count = (result: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => {
+    for (const error of result.errors ?? []) {
+      services.metrics.rejections.inc({ code: String(error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED') });
+    }
+  };
+  return {
+    onValidate: () => ({ result }) => {
+      if (result.length) count({ errors: result as never });
+    },
+    onExecute: () => ({
+      onExecuteDone: ({ result }) => {
+        if (!(Symbol.asyncIterator in (result as object))) count(result as never);
+      },
+    }),
+  };
+}
 
 /**
  * Errors we raise on purpose (AppError, anywhere in the chain) and GraphQL's own

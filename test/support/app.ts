@@ -24,9 +24,13 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-export async function startInstance(backend: Backend, env: Record<string, string> = {}): Promise<Instance> {
+export async function startInstance(
+  backend: Backend,
+  env: Record<string, string> = {},
+  build: (config: Config) => Promise<App> = (config) => buildApp(config),
+): Promise<Instance> {
   const config = loadConfig({ ...backend.env, ...env });
-  const app = await buildApp(config);
+  const app = await build(config);
   const url = await app.start(0, '127.0.0.1');
   const wsUrl = `${url.replace('http', 'ws')}/graphql`;
   const clients: Client[] = [];
