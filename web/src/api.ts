@@ -85,7 +85,9 @@ export function createApi(options: ApiOptions): Api {
     requestPolicy: 'network-only',
     fetchOptions: () => {
       const token = options.token();
-      return { headers: token ? { authorization: `Bearer ${token}` } : {} };
+      const headers: Record<string, string> = {};
+      if (token) headers.authorization = `Bearer ${token}`;
+      return { headers };
     },
     exchanges: [
       subscriptionExchange({
@@ -149,13 +151,19 @@ export function describeError(error: CombinedError | Error | unknown): ApiProble
         case 'SERVICE_UNAVAILABLE':
           return { code, message: 'SERVICE_UNAVAILABLE: the server is busy; nothing was applied, try again.' };
         default:
-          return { code, message: `${code}: ${first.message}` };
+          return { code, message: `${code}: ${brief(first.message)}` };
       }
     }
     if (error.networkError) return { code: 'NETWORK', message: `Cannot reach the server (${error.networkError.message}).` };
     return { code: 'ERROR', message: error.message };
   }
   return { code: 'ERROR', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The first line, cut short: a status line is no place for a stack of details. */
+function brief(message: string): string {
+  const line = message.split('\n')[0]!.trim();
+  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
 }
 
 function formatSeconds(seconds: number): string {

@@ -12,7 +12,8 @@ import { devSignIn, loadToken, onTokenChangedElsewhere, readJwt, saveToken, Sign
 
 const BOARD_SIZE = 10;
 const ACTION_TYPE = 'COMPLETE_TASK';
-const ME_REFRESH_MS = 250;
+/** Off the board, `me` is re-read at most this often while the board keeps changing. */
+const ME_REFRESH_MS = 1_000;
 
 function $<T extends HTMLElement>(testid: string): T {
   const el = document.querySelector<T>(`[data-testid="${testid}"]`);
@@ -122,10 +123,13 @@ function subscribeBoard() {
     shownSeq = next.seq;
     lastEntries = next.entries;
     board.render(next.entries, me?.id);
-    ui.boardMeta.textContent = `seq ${next.seq} · ${new Date(next.updatedAt).toLocaleTimeString()}`;
+    ui.boardMeta.textContent = `updated ${new Date(next.updatedAt).toLocaleTimeString()}`;
+    ui.boardMeta.title = `board version (seq) ${next.seq}`;
+    ui.board.dataset.seq = String(next.seq);
     setConnection('live');
     if (wasSnapshot && boardProblemShown) showStatus('');
-    scheduleMeRefresh();
+    if (wasSnapshot) meSeq = -1; // a snapshot is the truth, whatever seq we saw before
+    meFollowsBoard(next);
   });
 }
 
@@ -136,8 +140,11 @@ function resubscribeSoon() {
 
 // ---- the signed-in player ------------------------------------------------
 
+/** Bumped whenever `me` is replaced, so a slower, older answer is dropped. */
 let meGeneration = 0;
 let meTimer: ReturnType<typeof setTimeout> | undefined;
+/** seq of the newest write of ours shown in `me`; older boards must not undo it. */
+let meSeq = -1;
 
 function renderMe() {
   if (!me) {
@@ -148,10 +155,9 @@ function renderMe() {
   ui.myScore.dataset.score = String(me.score);
   ui.myScore.dataset.rank = me.rank == null ? '' : String(me.rank);
   ui.myScore.replaceChildren(
-    strong(formatScore(me.score)),
-    me.score === 1 ? ' point' : ' points',
-    ' · ',
-    me.rank == null ? 'not ranked yet' : strong(`rank #${me.rank}`),
+    span('points', strong(formatScore(me.score)), me.score === 1 ? ' point' : ' points'),
+    span('sep', ' · '),
+    span('rank', me.rank == null ? 'not ranked yet' : `rank #${me.rank}`),
   );
 }
 
@@ -161,10 +167,35 @@ function strong(text: string) {
   return el;
 }
 
-function scheduleMeRefresh() {
-  if (!token) return;
-  clearTimeout(meTimer);
-  meTimer = setTimeout(() => void refreshMe(), ME_REFRESH_MS);
+function span(className: string, ...children: (string | Node)[]) {
+  const el = document.createElement('span');
+  el.className = className;
+  el.append(...children);
+  return el;
+}
+
+/**
+ * Keeps the player's score and rank in step with the board. On the board, the
+ * row says it all (no request); off it, anyone passing us changes our rank
+ * unseen, so `me` is re-read, throttled so a busy board does not mean a request
+ * per event per viewer.
+ */
+function meFollowsBoard(next: { seq: number; entries: typeof lastEntries }) {
+  if (!token || !me) return;
+  const row = next.entries.find((e) => e.player.id === me!.id);
+  if (row) {
+    if (next.seq < meSeq) return;
+    clearTimeout(meTimer);
+    meTimer = undefined;
+    meGeneration += 1; // an older `me` answer still in flight must not win
+    me = { ...me, score: row.score, rank: row.rank };
+    renderMe();
+    return;
+  }
+  meTimer ??= setTimeout(() => {
+    meTimer = undefined;
+    void refreshMe();
+  }, ME_REFRESH_MS);
 }
 
 async function refreshMe(): Promise<boolean> {
@@ -183,6 +214,8 @@ async function refreshMe(): Promise<boolean> {
     me = result.data.me;
     renderMe();
     if (changedId) board.render(lastEntries, me.id);
+  } else {
+    ui.myScore.textContent = 'No score yet';
   }
   return true;
 }
@@ -194,9 +227,13 @@ function renderSession() {
   ui.signedOut.hidden = signedIn;
   ui.signedIn.hidden = !signedIn;
   if (signedIn) {
-    ui.who.textContent = me?.username ?? hintName(token!) ?? 'you';
+    ui.who.textContent = displayName();
     renderMe();
   }
+}
+
+function displayName(): string {
+  return me?.username ?? (token ? hintName(token) : undefined) ?? 'player';
 }
 
 function hintName(jwt: string) {
@@ -210,18 +247,19 @@ function hintName(jwt: string) {
 async function useToken(next: string) {
   token = next;
   me = undefined;
+  meSeq = -1;
   meGeneration += 1;
   ui.lastAction.textContent = '';
+  // Kept at once: a network hiccup must not lose it; a refused token is dropped by refreshMe.
+  saveToken(next);
   renderSession();
-  if (await refreshMe()) {
-    saveToken(next);
-    showStatus(`Signed in as ${me?.username ?? hintName(next) ?? 'player'}.`);
-  }
+  if (await refreshMe()) showStatus(`Signed in as ${displayName()}.`);
 }
 
 function signOut(clearStatus = true) {
   token = undefined;
   me = undefined;
+  meSeq = -1;
   meGeneration += 1;
   saveToken(undefined);
   renderSession();
@@ -282,12 +320,13 @@ ui.completeTask.addEventListener('click', async () => {
     const outcome = submitted.data.submitAction;
     // The payload already carries the player after the write: newer than any `me` in flight.
     meGeneration += 1;
+    meSeq = Math.max(meSeq, outcome.seq);
     me = outcome.player;
     renderMe();
     ui.lastAction.textContent = `${outcome.replayed ? 'Already counted' : `+${outcome.scoreDelta} points`} · rank #${outcome.rank}`;
     ui.lastAction.dataset.delta = String(outcome.scoreDelta);
     ui.lastAction.dataset.rank = String(outcome.rank);
-    showStatus(`Task done: +${outcome.scoreDelta} points, now ${formatScore(outcome.newScore)} (rank #${outcome.rank}).`);
+    showStatus('');
   } catch (error) {
     const problem = describeError(error);
     showStatus(problem.message, 'error');
