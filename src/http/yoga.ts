@@ -27,18 +27,7 @@ export function createGraphQLHandler(services: Services) {
     batching: false,
     logging: logger.child({ component: 'yoga' }) as never,
     cors: config.http.corsOrigins.length ? { origin: config.http.corsOrigins, credentials: false, methods: ['GET', 'POST'] } : false,
-    maskedErrors: {
-      maskError(error, message) {
-        if (isExpectedError(error)) return error as Error;
-        const original = (error as GraphQLError).originalError ?? error;
-        if (isConnectionFailure(original)) {
-          logger.warn({ err: (original as Error).message }, 'backing store unavailable');
-          return serviceUnavailable();
-        }
-        logger.error({ err: (error as GraphQLError).originalError ?? error }, 'unexpected error');
-        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-      },
-    },
+    maskedErrors: { maskError: (error, message) => maskError(services, error, message) },
     context: ({ request, connectionParams }: { request?: Request; connectionParams?: Record<string, unknown> }) => {
       const header = request?.headers.get('authorization') ?? (connectionParams?.authorization as string | undefined);
       return createContext(services, header ?? undefined, request?.signal);
@@ -80,6 +69,22 @@ function countErrorCodes(services: Services): Plugin {
       },
     }),
   };
+}
+
+/**
+ * The one error mask, for HTTP, SSE and WebSocket alike: our own errors and
+ * GraphQL's pass; a lost backing store is SERVICE_UNAVAILABLE; anything else is
+ * logged with its details and answered as INTERNAL_SERVER_ERROR, details hidden.
+ */
+export function maskError(services: Services, error: unknown, message = 'Unexpected error.'): Error {
+  if (isExpectedError(error)) return error as Error;
+  const original = (error as GraphQLError).originalError ?? error;
+  if (isConnectionFailure(original)) {
+    services.logger.warn({ err: (original as Error).message }, 'backing store unavailable');
+    return serviceUnavailable();
+  }
+  services.logger.error({ err: original }, 'unexpected error');
+  return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 }
 
 /**

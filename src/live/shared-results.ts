@@ -6,8 +6,10 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
   type FieldNode,
+  type GraphQLError,
   type GraphQLField,
 } from 'graphql';
+import { maskError } from '../http/yoga.js';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Leaderboard } from '../resolvers/ranking.js';
 import type { Services } from '../services.js';
@@ -79,8 +81,10 @@ export function createSharedResults(services: Services, wss: WebSocketServer) {
           // graphql-js maps each subscription event exactly like this (the event as root value).
           // Envelop's executor would start a new subscription for a subscription operation instead.
           result = Promise.resolve(execute({ ...args, rootValue: board })).then((r) => {
-            sharedJson.set(r, null);
-            return r;
+            // Outside envelop, so the same mask as every other path, by hand.
+            const shared = r.errors ? { ...r, errors: r.errors.map((e) => maskError(services, e) as GraphQLError) } : r;
+            sharedJson.set(shared, null);
+            return shared;
           });
           byKey.set(key, result);
         }
