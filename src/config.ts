@@ -177,3 +177,10 @@ function loadOrCreateDevSecret(dataDir: string, name: string): string {
     return readFileSync(file, 'utf8').trim();
   }
 }
+
+/** A URL fit for a log line: the password replaced. */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}

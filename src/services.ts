@@ -6,7 +6,7 @@ import { MemoryRankingCache } from './adapters/memory-ranking-cache.js';
 import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './adapters/rate-limiter.js';
 import type { RankingCache } from './adapters/ranking-cache.js';
 import { RedisRankingCache } from './adapters/redis-ranking-cache.js';
-import type { Config } from './config.js';
+import { redactUrl, type Config } from './config.js';
 import type { BoardFeed } from './live/board-feed.js';
 import { openDatabase, type Database, type PrismaClient } from './db/database.js';
 import type { Logger } from './logger.js';
@@ -121,10 +121,4 @@ async function connectRedis(url: string, logger: Logger, role: string): Promise<
   await client.connect();
   client.options.enableOfflineQueue = role === 'subscriber';
   return client;
-}
-
-function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }

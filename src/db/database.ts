@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import type { Config } from '../config.js';
+import { redactUrl, type Config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { migrate, type SqlSession } from './migrate.js';
 
@@ -83,10 +83,4 @@ export function pgSession(client: pg.Client): SqlSession {
       await client.query(sql);
     },
   };
-}
-
-function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }
