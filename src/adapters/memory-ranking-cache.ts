@@ -2,6 +2,7 @@ import {
   compareEntries,
   EPOCH_FACTOR,
   MAX_BOARD_SIZE,
+  prefixMax,
   sameEntry,
   type BoardEntry,
   type RankingCache,
@@ -25,8 +26,8 @@ export class MemoryRankingCache implements RankingCache {
 
   async top(n: number) {
     if (this.currentSeq === null) return null;
-    const seq = Math.max(0, ...this.changedAt.slice(0, n));
-    return { seq, entries: this.board.slice(0, n).map((e, i) => ({ ...e, rank: i + 1 })) };
+    const prefixSeqs = prefixMax(this.changedAt.slice(0, n));
+    return { seq: prefixSeqs[n - 1] ?? 0, prefixSeqs, entries: this.board.slice(0, n).map((e, i) => ({ ...e, rank: i + 1 })) };
   }
 
   async rankOf(playerId: string) {

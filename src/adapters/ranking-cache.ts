@@ -25,6 +25,14 @@ export interface RankedEntry extends BoardEntry {
 export interface BoardSnapshot {
   seq: number;
   entries: RankedEntry[];
+  /** prefixSeqs[k - 1] = the seq of the top k (k <= n): one read serves every smaller board too. */
+  prefixSeqs: number[];
+}
+
+/** Running maximum: the seq of each top-k board from the last change at each rank. */
+export function prefixMax(changedAt: number[]): number[] {
+  let max = 0;
+  return changedAt.map((v) => (max = Math.max(max, v)));
 }
 
 export interface RankingCache {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { EPOCH_FACTOR, MAX_BOARD_SIZE, type BoardEntry, type BoardSnapshot, type RankingCache } from './ranking-cache.js';
+import { EPOCH_FACTOR, MAX_BOARD_SIZE, prefixMax, type BoardEntry, type BoardSnapshot, type RankingCache } from './ranking-cache.js';
 
 /**
  * Ranking cache in one Redis sorted set shared by every instance.
@@ -73,12 +73,7 @@ if #m > 0 then
   for i = 1, #m, 2 do ids[#ids + 1] = string.sub(m[i], ${SEQ_WIDTH + 2}) end
   names = redis.call('HMGET', KEYS[3], unpack(ids))
 end
-local seq = 0
-local changes = redis.call('HMGET', KEYS[6], unpack(ARGV, 2))
-for _, v in ipairs(changes) do
-  if v and tonumber(v) > seq then seq = tonumber(v) end
-end
-return {tostring(seq), m, names}
+return {redis.call('HMGET', KEYS[6], unpack(ARGV, 2)), m, names}
 `;
 
 // ARGV: playerId
@@ -121,7 +116,7 @@ type Scripted = Redis & {
   boardMerge(...args: (string | number)[]): Promise<number | null>;
   boardBeginEpoch(...args: (string | number)[]): Promise<number>;
   boardFinishEpoch(...args: (string | number)[]): Promise<number>;
-  boardTop(...args: (string | number)[]): Promise<[string, string[], (string | null)[]] | null>;
+  boardTop(...args: (string | number)[]): Promise<[(string | null)[], string[], (string | null)[]] | null>;
   boardRank(...args: (string | number)[]): Promise<number | null>;
   boardRepair(...args: (string | number)[]): Promise<number>;
   boardRename(...args: (string | number)[]): Promise<number>;
@@ -149,13 +144,14 @@ export class RedisRankingCache implements RankingCache {
   async top(n: number): Promise<BoardSnapshot | null> {
     const res = await this.redis.boardTop(...this.keys, n, ...RANKS.slice(0, n));
     if (!res) return null;
-    const [seq, flat, names] = res;
+    const [changes, flat, names] = res;
+    const prefixSeqs = prefixMax(changes.map((v) => Number(v ?? 0)));
     const entries = [];
     for (let i = 0; i < flat.length; i += 2) {
       const { playerId, reachedSeq } = parseMember(flat[i]!);
       entries.push({ playerId, reachedSeq, score: -Number(flat[i + 1]), username: names[i / 2] ?? playerId, rank: i / 2 + 1 });
     }
-    return { seq: Number(seq ?? 0), entries };
+    return { seq: prefixSeqs[n - 1] ?? 0, prefixSeqs, entries };
   }
 
   async rankOf(playerId: string) {

@@ -37,7 +37,7 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
   const groups = new Map<number, Group>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
-  let again = false;
+  let again: boolean | undefined; // undefined: no rerun; else whether the rerun must be forced
   let count = 0;
 
   const unsubscribe = await services.bus.subscribe('BOARD_CHANGED', () => schedule());
@@ -58,14 +58,16 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
   async function flush(force: boolean): Promise<void> {
     if (flushing) {
       // A notice during a flush must not be lost: run once more afterwards.
-      again = true;
+      again = (again ?? false) || force;
       return flushing;
     }
     flushing = (async () => {
-      do {
-        again = false;
-        await flushOnce(force);
-      } while (again);
+      let forced: boolean | undefined = force;
+      while (forced !== undefined) {
+        again = undefined;
+        await flushOnce(forced);
+        forced = again;
+      }
     })()
       .catch((error: Error) => services.logger.warn({ err: error.message }, 'live board flush failed'))
       .finally(() => (flushing = undefined));
@@ -96,11 +98,8 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
     const updatedAt = new Date();
     const cached = await readCachedBoard(services, largest);
     if (cached) {
-      // The seq of a smaller board can be lower than the largest's: ask the cache per size
-      // only when sizes differ (cheap; one atomic read each).
       for (const first of firsts) {
-        const snap = first === largest ? cached : await readCachedBoard(services, first);
-        out.set(first, { seq: snap?.seq ?? cached.seq, entries: (snap ?? cached).entries.slice(0, first), updatedAt });
+        out.set(first, { seq: cached.prefixSeqs[first - 1] ?? cached.seq, entries: cached.entries.slice(0, first), updatedAt });
       }
       return out;
     }
