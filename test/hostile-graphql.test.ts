@@ -115,6 +115,17 @@ describeBackends(
       const text = JSON.stringify(body);
       expect(text).not.toMatch(/SELECT|syntax error|stack|\.ts:/);
     });
+
+    it('CORS answers only the configured origins', async () => {
+      const preflight = (origin: string) =>
+        fetch(`${f.app.url}/graphql`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        });
+      expect((await preflight('https://app.example')).headers.get('access-control-allow-origin')).toBe('https://app.example');
+      // Never echoed back: a browser on another origin is refused.
+      expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+    });
   },
-  { only: ['real'], env: { NODE_ENV: 'production' } },
+  { only: ['real'], env: { NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example' } },
 );

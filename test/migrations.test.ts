@@ -87,6 +87,20 @@ describe('migrations', () => {
     }
   });
 
+  it.runIf(realAvailable)('two app instances booting side by side on a fresh database both come up (migrations run once)', async () => {
+    const backend = await createBackend('real');
+    backends.push(backend);
+    const { startInstance } = await import('./support/app.js');
+    const [a, b] = await Promise.all([startInstance(backend), startInstance(backend)]);
+    try {
+      const rows = await a.app.services.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM _prisma_migrations`;
+      expect(rows[0]!.n).toBe(readMigrations().length);
+      for (const i of [a, b]) expect((await fetch(`${i.url}/readyz`)).status).toBe(200);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
   it('refuses a migration edited after it was applied', async () => {
     const db = await PGlite.create();
     const session = {

@@ -32,6 +32,19 @@ describeBackends('ranking', (f) => {
     }
   });
 
+  it('a slower commit landing after a newer one never moves a player backwards in the cache', async () => {
+    const p = await f.player('late-commit');
+    await completeTask(f.app, p.token);
+    await completeTask(f.app, p.token);
+    const cache = f.app.app.services.rankingCache;
+    const current = (await cache.all()).find((e) => e.playerId === p.id)!;
+    expect(current.score).toBe(20);
+    const seq = await cache.seq();
+    // The first credit's state arrives late (out of order): ignored, seq unchanged.
+    expect(await cache.apply({ ...current, score: 10, reachedSeq: current.reachedSeq - 1 })).toBe(seq);
+    expect((await cache.all()).find((e) => e.playerId === p.id)).toEqual(current);
+  });
+
   it('seq never decreases and changes when the board does', async () => {
     const before = await board(10);
     const p = await f.player('seq');
