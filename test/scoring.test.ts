@@ -161,11 +161,12 @@ describeBackends(
       const jti = JSON.parse(Buffer.from(stale.split('.')[1]!, 'base64url').toString()).jti;
       await rejected(p.token, { actionId: jti, actionType: 'COMPLETE_TASK', token: stale }, 'ACTION_TOKEN_EXPIRED');
 
-      const shortLived = await forge({ sub: p.id }, { exp: Math.floor(Date.now() / 1000) + 1 });
+      const exp = Math.floor(Date.now() / 1000) + 3;
+      const shortLived = await forge({ sub: p.id }, { exp });
       const id = JSON.parse(Buffer.from(shortLived.split('.')[1]!, 'base64url').toString()).jti;
       const ticket = { actionId: id, actionType: 'COMPLETE_TASK', token: shortLived };
       const applied = await submit(f.app, p.token, ticket);
-      await new Promise((r) => setTimeout(r, 2_100));
+      await new Promise((r) => setTimeout(r, (exp + 1) * 1000 - Date.now() + 100)); // now it has expired
       expect(await submit(f.at(1), p.token, ticket)).toMatchObject({ replayed: true, newScore: applied.newScore, scoreDelta: 10 });
     });
 
