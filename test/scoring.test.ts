@@ -252,5 +252,5 @@ describeBackends(
       expect(results.filter((r) => codes(r)[0] === 'RATE_LIMITED')).toHaveLength(5);
     });
   },
-  { instances: 2, env: { RATE_LIMIT_ACTIONS_PER_HOUR: String(QUOTA), RATE_LIMIT_TICKETS_PER_HOUR: '20', RATE_LIMIT_WINDOW_SECONDS: '3' } },
+  { instances: 2, env: { RATE_LIMIT_ACTIONS_PER_HOUR: String(QUOTA), RATE_LIMIT_TICKETS_PER_HOUR: '20', RATE_LIMIT_WINDOW_SECONDS: '6' } },
 );
