@@ -17,11 +17,12 @@ export class MemoryRankingCache implements RankingCache {
   private readonly changedAt: number[] = new Array(MAX_BOARD_SIZE).fill(0);
   private currentSeq: number | null = null;
 
-  async apply(entry: BoardEntry): Promise<number | null> {
+  async apply(entry: BoardEntry) {
     if (this.currentSeq === null) return null;
     const rank = this.merge(entry);
     if (rank !== undefined) this.bump(rank);
-    return this.currentSeq;
+    const current = this.byId.get(entry.playerId);
+    return { seq: this.currentSeq, rank: current ? this.indexOf(current) + 1 : 0 };
   }
 
   async top(n: number) {

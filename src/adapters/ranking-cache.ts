@@ -36,8 +36,11 @@ export function prefixMax(changedAt: number[]): number[] {
 }
 
 export interface RankingCache {
-  /** Merges one player's committed state. Returns the board seq after it, or null when the cache is cold (needs a rebuild). */
-  apply(entry: BoardEntry): Promise<number | null>;
+  /**
+   * Merges one player's committed state. Returns the board seq after it and the
+   * player's rank (one round trip), or null when the cache is cold (needs a rebuild).
+   */
+  apply(entry: BoardEntry): Promise<{ seq: number; rank: number } | null>;
   /**
    * Top n, read atomically with its seq: the seq of the last change that
    * touched ranks 1..n, so it is the same for the same top n on every instance

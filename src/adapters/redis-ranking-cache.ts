@@ -42,11 +42,19 @@ for i = 2, #ARGV, 4 do
     if best == 0 or r < best then best = r end
   end
 end
-if changed == 0 then return tonumber(redis.call('GET', KEYS[4]) or '0') end
-local seq = redis.call('INCR', KEYS[4])
-if ARGV[1] ~= 'apply' then best = 1 end
-if best <= ${MAX_TRACKED_RANK} then redis.call('HSET', KEYS[6], best, seq) end
-return seq
+local seq
+if changed == 0 then
+  seq = tonumber(redis.call('GET', KEYS[4]) or '0')
+else
+  seq = redis.call('INCR', KEYS[4])
+  if ARGV[1] ~= 'apply' then best = 1 end
+  if best <= ${MAX_TRACKED_RANK} then redis.call('HSET', KEYS[6], best, seq) end
+end
+-- The (last) player's rank now, so the caller needs no second round trip.
+local rank = 0
+local cur = redis.call('HGET', KEYS[2], ARGV[#ARGV - 3])
+if cur then rank = redis.call('ZRANK', KEYS[1], cur) + 1 end
+return {seq, rank}
 `;
 
 // ARGV: epoch, base seq (epoch * 2^32, as a decimal string)
@@ -113,7 +121,7 @@ end
 return 1`;
 
 type Scripted = Redis & {
-  boardMerge(...args: (string | number)[]): Promise<number | null>;
+  boardMerge(...args: (string | number)[]): Promise<[number, number] | null>;
   boardBeginEpoch(...args: (string | number)[]): Promise<number>;
   boardFinishEpoch(...args: (string | number)[]): Promise<number>;
   boardTop(...args: (string | number)[]): Promise<[(string | null)[], string[], (string | null)[]] | null>;
@@ -135,10 +143,9 @@ export class RedisRankingCache implements RankingCache {
     this.redis = redis as Scripted;
   }
 
-  async apply(entry: BoardEntry): Promise<number | null> {
-    if (entry.score <= 0) return this.seq();
-    const seq = await this.redis.boardMerge(...this.keys, 'apply', entry.playerId, entry.score, member(entry), entry.username);
-    return seq === null ? null : Number(seq);
+  async apply(entry: BoardEntry) {
+    const res = await this.redis.boardMerge(...this.keys, 'apply', entry.playerId, entry.score, member(entry), entry.username);
+    return res === null ? null : { seq: Number(res[0]), rank: Number(res[1]) };
   }
 
   async top(n: number): Promise<BoardSnapshot | null> {

@@ -2,6 +2,8 @@ import { ticketExpired } from '../auth/action-ticket.js';
 import type { PlayerIdentity } from '../auth/player-jwt.js';
 import { AppError, badInput, forbidden, invalidActionToken } from '../errors.js';
 import type { Services } from '../services.js';
+import type { BoardEntry } from '../adapters/ranking-cache.js';
+import { enabledActionType } from './action-types.js';
 import { ensurePlayer } from './players.js';
 import { lastKnownSeq, noteSeq, publishBoardChanged, rankOf, scheduleRebuild } from './ranking.js';
 
@@ -26,18 +28,8 @@ export interface SubmitActionResult {
   rank: number;
   seq: number;
   replayed: boolean;
-  playerId: string;
-}
-
-export function listActionTypes(services: Services) {
-  return services.prisma.actionType.findMany({ where: { enabled: true }, orderBy: { code: 'asc' } });
-}
-
-async function enabledActionType(services: Services, code: string) {
-  if (code.length === 0 || code.length > MAX_CODE_LENGTH) throw badInput('actionType must be 1..64 characters');
-  const type = await services.prisma.actionType.findUnique({ where: { code } });
-  if (!type || !type.enabled) throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${code}"`);
-  return type;
+  /** The player right after this action (for a replay: as they are now). */
+  player: { id: string; username: string; score: number; reachedSeq: number; rank: number };
 }
 
 export async function issueActionToken(services: Services, viewer: PlayerIdentity, actionType: string) {
@@ -85,8 +77,7 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
 
   services.metrics.actionsCredited.inc({ action_type: input.actionType });
   const entry = { playerId: viewer.playerId, username: viewer.username, score: Number(credit.new_score), reachedSeq: Number(credit.id) };
-  const seq = await applyToCache(services, entry);
-  const rank = await rankOf(services, entry);
+  const { seq, rank } = await applyToCache(services, entry);
   void publishBoardChanged(services, seq);
   return {
     actionId: input.actionId,
@@ -95,7 +86,7 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
     rank,
     seq,
     replayed: false,
-    playerId: viewer.playerId,
+    player: { id: entry.playerId, username: entry.username, score: entry.score, reachedSeq: entry.reachedSeq, rank },
   };
 }
 
@@ -152,7 +143,8 @@ async function replayOutcome(
   }
   services.metrics.replays.inc();
   const player = await services.prisma.player.findUniqueOrThrow({ where: { id: viewer.playerId } });
-  const rank = await rankOf(services, { playerId: player.id, score: Number(player.score), reachedSeq: Number(player.reachedSeq) });
+  const current = { id: player.id, username: player.username, score: Number(player.score), reachedSeq: Number(player.reachedSeq) };
+  const rank = await rankOf(services, { playerId: current.id, score: current.score, reachedSeq: current.reachedSeq });
   let seq = lastKnownSeq(services);
   try {
     seq = noteSeq(services, (await services.rankingCache.seq()) ?? seq);
@@ -166,23 +158,28 @@ async function replayOutcome(
     rank,
     seq,
     replayed: true,
-    playerId: viewer.playerId,
+    player: { ...current, rank },
   };
 }
 
-/** After commit: update the cache; if it is cold or down, Postgres already has the truth and a rebuild will catch up. */
-async function applyToCache(services: Services, entry: Parameters<Services['rankingCache']['apply']>[0]) {
+/**
+ * After commit: update the cache (one round trip gives seq and rank). If it is
+ * cold or down, Postgres already has the truth: rank comes from Postgres and a
+ * rebuild catches the cache up.
+ */
+async function applyToCache(services: Services, entry: BoardEntry): Promise<{ seq: number; rank: number }> {
   try {
-    const seq = await services.rankingCache.apply(entry);
-    if (seq !== null) return noteSeq(services, seq);
-    await scheduleRebuild(services, 'cold');
-    const after = await services.rankingCache.apply(entry);
-    if (after !== null) return noteSeq(services, after);
+    let applied = await services.rankingCache.apply(entry);
+    if (!applied) {
+      await scheduleRebuild(services, 'cold');
+      applied = await services.rankingCache.apply(entry);
+    }
+    if (applied) return { seq: noteSeq(services, applied.seq), rank: applied.rank };
   } catch (error) {
     services.logger.warn({ err: (error as Error).message }, 'ranking cache update failed; will rebuild');
     void scheduleRebuild(services, 'apply-failed');
   }
-  return lastKnownSeq(services);
+  return { seq: lastKnownSeq(services), rank: await rankOf(services, entry) };
 }
 
 async function enforceLimit(services: Services, limiter: 'action' | 'ticket', playerId: string) {
