@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { unauthenticated } from '../errors.js';
@@ -20,9 +21,10 @@ export interface PlayerJwtVerifier {
 }
 
 export function createPlayerJwtVerifier(config: Config['jwt']): PlayerJwtVerifier {
-  const key: Uint8Array | JWTVerifyGetKey | undefined = config.jwksUrl
+  // A KeyObject once, instead of jose importing the raw secret on every verify.
+  const key: KeyObject | JWTVerifyGetKey | undefined = config.jwksUrl
     ? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 })
-    : config.secret;
+    : config.secret && createSecretKey(config.secret);
   if (!key) throw new Error('No JWT verification key configured');
   const algorithms = config.jwksUrl ? JWKS_ALGORITHMS : HS_ALGORITHMS;
 

@@ -128,8 +128,12 @@ async function creditAction(services: Services, playerId: string, actionId: stri
   return rows[0];
 }
 
-function findCredit(services: Services, actionId: string) {
-  return services.prisma.actionCredit.findUnique({ where: { actionId } });
+/** The credit of an action, if applied. On every submit, hence plain SQL (a model query costs more CPU). */
+async function findCredit(services: Services, actionId: string) {
+  const rows = await services.prisma.$queryRaw<{ playerId: string; actionType: string; delta: number; newScore: bigint }[]>`
+    SELECT player_id AS "playerId", action_type AS "actionType", delta, new_score AS "newScore"
+    FROM action_credits WHERE action_id = ${actionId}::uuid`;
+  return rows[0];
 }
 
 async function replayOutcome(
