@@ -50,13 +50,12 @@ export function attachWebSocket(server: Server, yoga: GraphQLHandler, services: 
     }
   });
 
-  const shared = createSharedResults(services, wss);
+  const shared = createSharedResults(services);
   const disposable = useServer(
     {
       connectionInitWaitTimeout: 5_000,
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => shared.subscribe(args) as never,
-      onNext: (ctx, id, _payload, _args, result) => shared.onNext(ctx.extra.socket, id, result),
       // The JWT in connection_init is optional (the board is public), but when
       // given it must be valid, and it counts against the per-player cap.
       onConnect: async (ctx) => {
@@ -77,7 +76,7 @@ export function attachWebSocket(server: Server, yoga: GraphQLHandler, services: 
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -98,7 +97,7 @@ export function attachWebSocket(server: Server, yoga: GraphQLHandler, services: 
           document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: { execute, subscribe, socket: ctx.extra.socket, id },
         };
       },
     },

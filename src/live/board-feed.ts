@@ -5,28 +5,34 @@ import { boardFromDatabase, lastKnownSeq, readCachedBoard, type Leaderboard } fr
 /**
  * Live boards for `leaderboardChanged`. Per instance, per burst of changes, the
  * board is read once (top 100) and sliced for each distinct `first`; every
- * subscriber of the same `first` receives the very same Leaderboard object, so
+ * listener of the same `first` receives the very same Leaderboard object, so
  * the GraphQL layer can execute and serialize it once for all of them.
  *
- * Each subscriber holds at most one undelivered board: a newer one replaces it,
- * so a slow consumer skips to the latest state instead of buffering.
+ * A listener gets the current snapshot first, then every newer board; never a
+ * lower seq than it already has.
  */
+export type BoardListener = (board: Leaderboard) => void;
+
 interface Group {
   first: number;
-  subscribers: Set<Subscriber>;
+  listeners: Set<Listener>;
   last?: Leaderboard;
 }
 
-interface Subscriber {
+interface Listener {
   lastSeq: number;
-  pending?: Leaderboard;
-  wake?: () => void;
-  closed: boolean;
+  deliver: BoardListener;
 }
 
 export interface BoardFeed {
+  /** Calls `deliver` with the snapshot, then with each change; returns the unsubscribe function. */
+  listen(first: number, deliver: BoardListener): () => void;
+  /**
+   * The same as an async iterator holding at most one undelivered board: a newer
+   * one replaces it, so a slow consumer skips to the latest state instead of buffering.
+   */
   subscribe(first: number, signal?: AbortSignal): AsyncIterableIterator<Leaderboard>;
-  /** Number of live subscribers on this instance. */
+  /** Number of live listeners on this instance. */
   size(): number;
   /** Re-reads the board now and pushes it to everyone (after a bus reconnect or rebuild). */
   resync(): Promise<void>;
@@ -35,6 +41,7 @@ export interface BoardFeed {
 
 export async function createBoardFeed(services: Services): Promise<BoardFeed> {
   const groups = new Map<number, Group>();
+  const closers = new Set<() => void>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let again: boolean | undefined; // undefined: no rerun; else whether the rerun must be forced
@@ -77,14 +84,13 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
   async function flushOnce(force: boolean) {
     if (groups.size === 0) return;
     const started = process.hrtime.bigint();
-    const largest = Math.max(...groups.keys());
-    const boards = await readBoards(largest, [...groups.keys()]);
+    const boards = await readBoards([...groups.keys()]);
     let pushed = 0;
     for (const group of groups.values()) {
       const board = boards.get(group.first)!;
       if (!force && group.last && board.seq <= group.last.seq) continue;
       group.last = board;
-      for (const sub of group.subscribers) pushed += offer(sub, board, force) ? 1 : 0;
+      for (const listener of group.listeners) pushed += offer(listener, board, force) ? 1 : 0;
     }
     if (pushed > 0) {
       services.metrics.eventsPushed.inc(pushed);
@@ -92,8 +98,9 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
     }
   }
 
-  /** One read for all groups: the cache's top `largest` sliced, each slice with its own seq. */
-  async function readBoards(largest: number, firsts: number[]): Promise<Map<number, Leaderboard>> {
+  /** One read for all sizes: the cache's top `largest` sliced, each slice with its own seq. */
+  async function readBoards(firsts: number[]): Promise<Map<number, Leaderboard>> {
+    const largest = Math.max(...firsts);
     const out = new Map<number, Leaderboard>();
     const updatedAt = new Date();
     const cached = await readCachedBoard(services, largest);
@@ -108,71 +115,85 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
     return out;
   }
 
-  function offer(sub: Subscriber, board: Leaderboard, force: boolean): boolean {
-    if (sub.closed) return false;
-    if (board.seq < sub.lastSeq || (!force && board.seq === sub.lastSeq)) return false;
-    sub.pending = board;
-    sub.lastSeq = board.seq;
-    sub.wake?.();
+  function offer(listener: Listener, board: Leaderboard, force: boolean): boolean {
+    if (board.seq < listener.lastSeq || (!force && board.seq === listener.lastSeq)) return false;
+    listener.lastSeq = board.seq;
+    try {
+      listener.deliver(board);
+    } catch (error) {
+      services.logger.warn({ err: (error as Error).message }, 'live board delivery failed');
+    }
     return true;
   }
 
+  function listen(first: number, deliver: BoardListener): () => void {
+    const listener: Listener = { lastSeq: -1, deliver };
+    let group = groups.get(first);
+    if (!group) groups.set(first, (group = { first, listeners: new Set() }));
+    group.listeners.add(listener);
+    count += 1;
+    services.metrics.subscribers.set(count);
+    let active = true;
+    const stop = () => {
+      if (!active) return;
+      active = false;
+      closers.delete(stop);
+      group!.listeners.delete(listener);
+      if (group!.listeners.size === 0 && groups.get(first) === group) groups.delete(first);
+      count -= 1;
+      services.metrics.subscribers.set(count);
+    };
+    closers.add(stop);
+    // The snapshot first, at once: a (re)connecting client never shows a stale board.
+    readBoards([first]).then(
+      (boards) => active && offer(listener, boards.get(first)!, true),
+      (error: Error) => services.logger.warn({ err: error.message }, 'live board snapshot failed'),
+    );
+    return stop;
+  }
+
   return {
+    listen,
     size: () => count,
     resync: () => flush(true),
     async close() {
       clearTimeout(timer);
       unsubscribe();
-      for (const g of groups.values()) for (const s of g.subscribers) end(s);
+      for (const stop of [...closers]) stop();
       groups.clear();
     },
     subscribe(first, signal) {
-      const sub: Subscriber = { lastSeq: -1, closed: false };
-      let group = groups.get(first);
-      if (!group) groups.set(first, (group = { first, subscribers: new Set() }));
-      group.subscribers.add(sub);
-      count += 1;
-      services.metrics.subscribers.set(count);
-      const detach = () => {
-        if (sub.closed) return;
-        end(sub);
-        group!.subscribers.delete(sub);
-        if (group!.subscribers.size === 0) groups.delete(first);
-        count -= 1;
-        services.metrics.subscribers.set(count);
-      };
-      signal?.addEventListener('abort', detach, { once: true });
-
-      // The snapshot first, at once: a (re)connecting client never shows a stale board.
-      const initial = readBoards(first, [first]).then((boards) => {
-        const board = boards.get(first)!;
-        offer(sub, board, true);
+      let pending: Leaderboard | undefined;
+      let wake: (() => void) | undefined;
+      let closed = false;
+      const stop = listen(first, (board) => {
+        pending = board;
+        wake?.();
       });
-
+      const end = () => {
+        closers.delete(end);
+        closed = true;
+        stop();
+        wake?.();
+      };
+      signal?.addEventListener('abort', end, { once: true });
+      closers.add(end);
       const iterator: AsyncIterableIterator<Leaderboard> = {
-        [Symbol.asyncIterator]() {
-          return iterator;
-        },
+        [Symbol.asyncIterator]: () => iterator,
         async next() {
-          await initial;
-          while (!sub.pending && !sub.closed) await new Promise<void>((resolve) => (sub.wake = resolve));
-          sub.wake = undefined;
-          if (sub.closed) return { done: true, value: undefined };
-          const value = sub.pending!;
-          sub.pending = undefined;
+          while (!pending && !closed) await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          if (closed && !pending) return { done: true, value: undefined };
+          const value = pending!;
+          pending = undefined;
           return { done: false, value };
         },
         async return() {
-          detach();
+          end();
           return { done: true, value: undefined };
         },
       };
       return iterator;
     },
   };
-}
-
-function end(sub: Subscriber) {
-  sub.closed = true;
-  sub.wake?.();
 }

@@ -9,108 +9,88 @@ import {
   type GraphQLError,
   type GraphQLField,
 } from 'graphql';
+import type { WebSocket } from 'ws';
+import { MAX_BOARD_SIZE } from '../adapters/ranking-cache.js';
 import { maskError } from '../http/yoga.js';
-import type { WebSocket, WebSocketServer } from 'ws';
 import type { Leaderboard } from '../resolvers/ranking.js';
 import type { Services } from '../services.js';
-import { MAX_BOARD_SIZE } from '../adapters/ranking-cache.js';
 
 /**
- * Fan-out that scales: every `leaderboardChanged` subscriber of the same board
- * (same `first`, hence the same Leaderboard object from the feed) and the same
- * operation text and variables gets ONE shared ExecutionResult, executed once
- * through the envelop pipeline, and serialized to JSON once. Per subscriber
- * what is left is a string concatenation and the socket write.
+ * Fan-out that scales. A `leaderboardChanged`-only operation over graphql-ws
+ * does not run through graphql-ws's per-event path: the feed hands every
+ * listener of the same `first` the same Leaderboard object; it is executed
+ * once per operation text + variables (through graphql-js, masked like every
+ * other path) and serialized once; each subscriber then costs one string
+ * concatenation and one socket write.
  *
  * The board's fields are public and read nothing from the viewer, which is what
  * makes one execution valid for everyone.
  */
 
-type EnvelopRoot = { subscribe: (args: ExecutionArgs) => unknown };
+/** What onSubscribe puts in rootValue: envelop's executors plus where the operation lives. */
+export interface OperationRoot {
+  subscribe: (args: ExecutionArgs) => unknown;
+  socket: WebSocket;
+  id: string;
+}
 
-const SHARED_MARKER = '__scoreboard_shared_payload__';
 /** Above this many bytes queued on a socket, the subscriber is too slow: cut it off. */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
 
-export function createSharedResults(services: Services, wss: WebSocketServer) {
-  /** ExecutionResults produced here, with their JSON once serialized. */
-  const sharedJson = new WeakMap<object, string | null>();
-  /** Per board: operation key -> result (a promise while executing, so concurrent subscribers wait for the same one). */
-  const executed = new WeakMap<Leaderboard, Map<string, Promise<ExecutionResult>>>();
-  /** Per socket: subscription id -> the JSON payload to put in its next `next` message. */
-  const pendingPayloads = new WeakMap<WebSocket, Map<string, string>>();
+export function createSharedResults(services: Services) {
+  /** Per board: operation key -> serialized ExecutionResult. */
+  const serialized = new WeakMap<Leaderboard, Map<string, string>>();
 
-  // Registered before graphql-ws's own listener, so every socket's send is wrapped first.
-  wss.on('connection', (socket) => {
-    const pending = new Map<string, string>();
-    pendingPayloads.set(socket, pending);
-    const send = socket.send.bind(socket) as (data: unknown, cb?: (err?: Error) => void) => void;
-    (socket as unknown as { send: typeof send }).send = (data, cb) => {
-      if (socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
-        services.logger.warn({ buffered: socket.bufferedAmount }, 'slow WebSocket consumer cut off');
-        socket.terminate();
-        cb?.();
-        return;
-      }
-      if (typeof data === 'string' && data.length < 256 && data.includes(SHARED_MARKER)) {
-        const { id } = JSON.parse(data) as { id: string };
-        const payload = pending.get(id);
-        pending.delete(id);
-        if (payload !== undefined) data = `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
-      }
-      send(data, cb);
-    };
-  });
+  function serialize(board: Leaderboard, key: string, args: ExecutionArgs): string {
+    let byKey = serialized.get(board);
+    if (!byKey) serialized.set(board, (byKey = new Map()));
+    let json = byKey.get(key);
+    if (json === undefined) {
+      services.metrics.sharedExecutions.inc();
+      // graphql-js maps each subscription event exactly like this (the event as root value);
+      // every resolver below is synchronous, so the result is too.
+      const result = execute({ ...args, rootValue: board }) as ExecutionResult;
+      const masked = result.errors ? { ...result, errors: result.errors.map((e) => maskError(services, e) as GraphQLError) } : result;
+      json = JSON.stringify(masked);
+      byKey.set(key, json);
+    }
+    return json;
+  }
+
+  function send(socket: WebSocket, frame: string) {
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
+      services.logger.warn({ buffered: socket.bufferedAmount }, 'slow WebSocket consumer cut off');
+      socket.terminate();
+      return;
+    }
+    socket.send(frame);
+  }
 
   return {
-    /**
-     * graphql-ws `subscribe`: a leaderboardChanged-only operation is served from
-     * the shared results; anything else goes the ordinary way.
-     */
-    subscribe(args: ExecutionArgs & { rootValue: EnvelopRoot }): AsyncIterableIterator<ExecutionResult> | Promise<unknown> | unknown {
+    /** graphql-ws `subscribe`: leaderboardChanged-only operations go to the shared fan-out; the rest the ordinary way. */
+    subscribe(args: ExecutionArgs & { rootValue: OperationRoot }): unknown {
+      const { socket, id } = args.rootValue;
       const first = leaderboardOnly(args);
       if (first === undefined) return args.rootValue.subscribe(args);
       const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${print(args.document)}`;
-      const boards = services.boardFeed.subscribe(first);
-      const run = (board: Leaderboard) => {
-        let byKey = executed.get(board);
-        if (!byKey) executed.set(board, (byKey = new Map()));
-        let result = byKey.get(key);
-        if (!result) {
-          services.metrics.sharedExecutions.inc();
-          // graphql-js maps each subscription event exactly like this (the event as root value).
-          // Envelop's executor would start a new subscription for a subscription operation instead.
-          result = Promise.resolve(execute({ ...args, rootValue: board })).then((r) => {
-            // Outside envelop, so the same mask as every other path, by hand.
-            const shared = r.errors ? { ...r, errors: r.errors.map((e) => maskError(services, e) as GraphQLError) } : r;
-            sharedJson.set(shared, null);
-            return shared;
-          });
-          byKey.set(key, result);
-        }
-        return result;
-      };
+      const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+      const stop = services.boardFeed.listen(first, (board) => send(socket, `${prefix}${serialize(board, key, args)}}`));
+
+      // graphql-ws holds this iterator for the operation's lifetime and calls
+      // return() on `complete` or when the socket closes; it never yields.
+      let finish: ((r: IteratorResult<ExecutionResult>) => void) | undefined;
+      const ended = new Promise<IteratorResult<ExecutionResult>>((resolve) => (finish = resolve));
       const iterator: AsyncIterableIterator<ExecutionResult> = {
         [Symbol.asyncIterator]: () => iterator,
-        async next() {
-          const step = await boards.next();
-          return step.done ? { done: true, value: undefined } : { done: false, value: await run(step.value) };
-        },
+        next: () => ended,
         async return() {
-          await boards.return?.();
+          stop();
+          finish!({ done: true, value: undefined });
           return { done: true, value: undefined };
         },
       };
       return iterator;
-    },
-
-    /** graphql-ws `onNext`: swaps a shared result for a marker the wrapped socket replaces with the cached JSON. */
-    onNext(socket: WebSocket, id: string, result: ExecutionResult) {
-      if (!sharedJson.has(result)) return undefined;
-      let json = sharedJson.get(result);
-      if (!json) sharedJson.set(result, (json = JSON.stringify(result)));
-      pendingPayloads.get(socket)?.set(id, json);
-      return { toJSON: () => SHARED_MARKER } as unknown as ExecutionResult;
     },
   };
 }
