@@ -16,8 +16,6 @@ export interface Context {
   authorization?: string;
   /** Verified identity; throws UNAUTHENTICATED when missing or invalid. */
   viewer(): Promise<PlayerIdentity>;
-  /** Verified identity, or undefined for anonymous callers. */
-  optionalViewer(): Promise<PlayerIdentity | undefined>;
 }
 
 export function createContext(services: Services, authorization: string | undefined, signal?: AbortSignal): Context {
@@ -35,6 +33,5 @@ export function createContext(services: Services, authorization: string | undefi
     signal,
     authorization,
     viewer,
-    optionalViewer: () => (authorization ? viewer() : Promise.resolve(undefined)),
   };
 }

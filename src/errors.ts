@@ -41,9 +41,6 @@ export const invalidActionToken = (message = 'The action ticket is invalid') => 
 export const serviceUnavailable = (message = 'A backing store is unavailable; nothing was applied, safe to retry') =>
   new AppError('SERVICE_UNAVAILABLE', message);
 
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
-}
 
 /**
  * Lost or refused connections to Postgres or Redis: the operation is safe to

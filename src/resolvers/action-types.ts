@@ -45,8 +45,3 @@ export async function enabledActionType(services: Services, code: string): Promi
   if (!type || !type.enabled) throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${code}"`);
   return type;
 }
-
-/** For tests and admin changes: forget the cached table. */
-export function forgetActionTypes(services: Services) {
-  cached.delete(services);
-}

@@ -25,10 +25,6 @@ export async function ensurePlayer(services: Services, identity: PlayerIdentity)
   });
 }
 
-export function findPlayer(services: Services, playerId: string) {
-  return services.prisma.player.findUnique({ where: { id: playerId } });
-}
-
 /** A player's rank, or null when they have not scored yet. */
 export async function playerRank(services: Services, player: { id: string; score: bigint | number; reachedSeq: bigint | number }) {
   if (Number(player.score) <= 0) return null;
