@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { GqlClient } from '../lib/gql-client.js';
+import { playerJwt } from '../lib/infra.js';
+import { formatNoise, NoiseMeter } from '../lib/noise.js';
+import { cpuMs, nowMs, sleep } from '../lib/proc.js';
+import { percentile } from '../lib/stats.js';
+import { ratioRow, startServerFor, stopServerFor, type BenchContext, type PhaseResult } from '../lib/context.js';
+
+/**
+ * Write: complete actions/s (issueActionToken + submitAction over keep-alive
+ * HTTP, 16 players in parallel, each its own JWT, one action at a time each)
+ * vs the server's own credit statement (UPDATE players + INSERT action_credits,
+ * one CTE) through `pg` on 16 connections.
+ */
+export const CONCURRENCY = 16;
+
+/** Same statement as src/resolvers/actions.ts creditAction. */
+const CREDIT_SQL = `
+    WITH t AS (
+      SELECT points FROM action_types WHERE code = $1 AND enabled
+    ), p AS (
+      UPDATE players SET
+        score = players.score + t.points,
+        reached_seq = nextval('action_credits_id_seq'),
+        score_reached_at = clock_timestamp(),
+        updated_at = clock_timestamp()
+      FROM t
+      WHERE players.id = $2
+      RETURNING players.id, players.score, players.reached_seq, players.score_reached_at, t.points
+    )
+    INSERT INTO action_credits (id, player_id, action_id, action_type, delta, old_score, new_score, created_at)
+    SELECT p.reached_seq, p.id, $3::uuid, $1, p.points, p.score - p.points, p.score, p.score_reached_at
+    FROM p
+    RETURNING id, player_id, action_type, delta, old_score, new_score`;
+
+interface LoopStats {
+  done: number;
+  errors: number;
+  firstError: string;
+  latencies: number[];
+}
+
+/** Runs `step` in `workers` parallel loops until `untilMs` (and at most `maxPerWorker` each). */
+async function loops(workers: number, untilMs: number, step: (w: number) => Promise<void>, maxPerWorker = 1_000_000): Promise<LoopStats> {
+  const stats: LoopStats = { done: 0, errors: 0, firstError: '', latencies: [] };
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      for (let i = 0; i < maxPerWorker && nowMs() < untilMs; i++) {
+        const t0 = nowMs();
+        try {
+          await step(w);
+          stats.done++;
+          if (stats.latencies.length < 200_000) stats.latencies.push(nowMs() - t0);
+        } catch (error) {
+          stats.errors++;
+          stats.firstError ||= (error as Error).message;
+          if (stats.errors > 1000) throw new Error(`too many errors: ${stats.firstError}`);
+          await sleep(5);
+        }
+      }
+    }),
+  );
+  return stats;
+}
+
+export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
+  const warmupMs = ctx.quick ? 2_000 : 3_000;
+  const durationMs = ctx.quick ? 6_000 : 20_000;
+
+  // --- ours
+  const server = await startServerFor(ctx, 'write');
+  const client = new GqlClient(server.url, CONCURRENCY * 2);
+  const players = Array.from({ length: CONCURRENCY }, (_, i) => `bench-w-${i + 1}`);
+  const jwts = await Promise.all(players.map((id) => playerJwt(ctx.infra.config, id)));
+  const action = async (w: number) => {
+    const jwt = jwts[w]!;
+    const ticket = await client.issue(jwt);
+    await client.submit(jwt, ticket);
+  };
+  await loops(CONCURRENCY, nowMs() + warmupMs, action);
+  const cpu0 = cpuMs(server.pid);
+  const oursMeter = new NoiseMeter();
+  const fromMs = nowMs();
+  const ours = await loops(CONCURRENCY, fromMs + durationMs, action);
+  const toMs = nowMs();
+  const cpu1 = cpuMs(server.pid);
+  const oursNoise = oursMeter.report();
+  client.close();
+  const profile = await stopServerFor(ctx, server, { fromMs, toMs });
+  const oursRate = ours.done / ((toMs - fromMs) / 1000);
+  ctx.log(`  ours: ${ours.done} actions in ${(toMs - fromMs).toFixed(0)} ms = ${oursRate.toFixed(1)}/s, errors ${ours.errors} ${ours.firstError}`);
+  ctx.log(`    ${formatNoise(oursNoise)}`);
+
+  // --- baseline: the credit statement through pg, same concurrency
+  const setup = new pg.Client({ connectionString: ctx.infra.baselineDbUrl });
+  await setup.connect();
+  await setup.query(
+    `INSERT INTO players (id, username) SELECT 'bench-w-' || g, 'bench-w-' || g FROM generate_series(1, $1::int) g ON CONFLICT DO NOTHING`,
+    [CONCURRENCY],
+  );
+  await setup.end();
+  const conns = await Promise.all(
+    players.map(async () => {
+      const c = new pg.Client({ connectionString: ctx.infra.baselineDbUrl });
+      await c.connect();
+      return c;
+    }),
+  );
+  const credit = async (w: number) => {
+    const { rows } = await conns[w]!.query(CREDIT_SQL, ['COMPLETE_TASK', players[w], randomUUID()]);
+    if (rows.length !== 1) throw new Error('credit statement returned no row');
+  };
+  await loops(CONCURRENCY, nowMs() + warmupMs, credit);
+  const baseMeter = new NoiseMeter();
+  const b0 = nowMs();
+  const base = await loops(CONCURRENCY, b0 + durationMs, credit);
+  const b1 = nowMs();
+  const baseNoise = baseMeter.report();
+  await Promise.all(conns.map((c) => c.end()));
+  const baseRate = base.done / ((b1 - b0) / 1000);
+  ctx.log(`  pg:   ${base.done} statements in ${(b1 - b0).toFixed(0)} ms = ${baseRate.toFixed(1)}/s, errors ${base.errors}`);
+  ctx.log(`    ${formatNoise(baseNoise)}`);
+
+  return {
+    rows: [
+      ratioRow({
+        key: 'write',
+        figure: 'write: complete actions/s (issue+submit, 16 players)',
+        unit: '/s',
+        ours: oursRate,
+        baseline: baseRate,
+        target: { op: '>=', value: 0.5, stretch: 1.0, on: 'ratio' },
+        note: 'baseline: same credit statement via pg, 16 connections',
+      }),
+    ],
+    details: {
+      durationMs,
+      ours: {
+        actions: ours.done,
+        errors: ours.errors,
+        firstError: ours.firstError,
+        perSecond: oursRate,
+        latencyMs: { p50: percentile(ours.latencies, 50), p99: percentile(ours.latencies, 99) },
+        serverCpuMsPerAction: (cpu1 - cpu0) / ours.done,
+        serverCpuUtilization: (cpu1 - cpu0) / (toMs - fromMs),
+        noise: oursNoise,
+      },
+      baseline: {
+        statements: base.done,
+        errors: base.errors,
+        perSecond: baseRate,
+        latencyMs: { p50: percentile(base.latencies, 50), p99: percentile(base.latencies, 99) },
+        noise: baseNoise,
+      },
+    },
+    profiles: profile ? { write: profile } : undefined,
+  };
+}
