@@ -18,7 +18,7 @@ export interface Context {
   viewer(): Promise<PlayerIdentity>;
 }
 
-export function createContext(services: Services, authorization: string | undefined, signal?: AbortSignal): Context {
+export function createContext(services: Services, authorization: string | undefined, signal?: () => AbortSignal | undefined): Context {
   let verified: Promise<PlayerIdentity> | undefined;
   const viewer = () => {
     verified ??= (async () => {
@@ -30,7 +30,10 @@ export function createContext(services: Services, authorization: string | undefi
   };
   return {
     services,
-    signal,
+    // Lazy: building a request's AbortSignal costs measurable CPU, and only subscriptions need it.
+    get signal() {
+      return signal?.();
+    },
     authorization,
     viewer,
   };

@@ -105,6 +105,8 @@ async function connectRedis(url: string, logger: Logger, role: string): Promise<
     lazyConnect: true,
     connectionName: `scoreboard-${role}`,
     maxRetriesPerRequest: 1,
+    // Concurrent requests share round trips to Redis.
+    enableAutoPipelining: role !== 'subscriber',
     connectTimeout: 5_000,
     commandTimeout: role === 'subscriber' ? undefined : 2_000,
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),

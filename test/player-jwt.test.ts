@@ -29,6 +29,14 @@ describeBackends('player JWTs', (f) => {
     expect(result.data!.me).toMatchObject({ id: 'jwt-user', username: 'Ada', score: 0, rank: null });
   });
 
+  it('a token verified once is refused after it expires (the verification cache honours exp)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await sign({ preferred_username: 'Brief' }, { exp });
+    expect((await me(token)).data?.me?.username).toBe('Brief');
+    await new Promise((r) => setTimeout(r, (exp + 6) * 1000 - Date.now())); // past exp and the 5 s clock tolerance
+    expect(codes(await me(token))).toEqual(['UNAUTHENTICATED']);
+  });
+
   it('missing token: UNAUTHENTICATED', async () => {
     expect(codes(await me())).toEqual(['UNAUTHENTICATED']);
   });

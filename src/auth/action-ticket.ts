@@ -1,7 +1,8 @@
-import { createSecretKey, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
 import { AppError, invalidActionToken } from '../errors.js';
+import { importHmacKey } from './hmac-key.js';
 
 /**
  * Action tickets: server-signed, single-use permissions to credit one action.
@@ -32,8 +33,8 @@ export interface ActionTickets {
 }
 
 export function createActionTickets(config: Config['actionToken']): ActionTickets {
-  // A KeyObject once, instead of jose importing the raw bytes on every sign and verify.
-  const key = createSecretKey(config.secret);
+  // A CryptoKey once: given raw bytes or a KeyObject, jose imports the key again on every call.
+  const key = importHmacKey(config.secret);
   return {
     async issue(playerId, actionType) {
       const issuedAtMs = Date.now();
@@ -47,7 +48,7 @@ export function createActionTickets(config: Config['actionToken']): ActionTicket
         .setJti(actionId)
         .setIssuedAt(Math.floor(issuedAtMs / 1000))
         .setExpirationTime(Math.ceil(expiresAtMs / 1000))
-        .sign(key);
+        .sign(await key);
       return { token, playerId, actionType, actionId, issuedAtMs, expiresAtMs };
     },
 
@@ -55,7 +56,7 @@ export function createActionTickets(config: Config['actionToken']): ActionTicket
       let payload: JWTPayload;
       let expired = false;
       try {
-        ({ payload } = await jwtVerify(token, key, {
+        ({ payload } = await jwtVerify(token, await key, {
           algorithms: [ALGORITHM],
           typ: TICKET_TYP,
           issuer: TICKET_ISSUER,

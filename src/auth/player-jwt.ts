@@ -1,7 +1,7 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { unauthenticated } from '../errors.js';
+import { importHmacKey } from './hmac-key.js';
 
 /** Who a verified player JWT says the caller is. */
 export interface PlayerIdentity {
@@ -21,35 +21,49 @@ export interface PlayerJwtVerifier {
 }
 
 export function createPlayerJwtVerifier(config: Config['jwt']): PlayerJwtVerifier {
-  // A KeyObject once, instead of jose importing the raw secret on every verify.
-  const key: KeyObject | JWTVerifyGetKey | undefined = config.jwksUrl
+  // A CryptoKey once: given raw bytes, jose imports the key again on every verify.
+  const key: Promise<CryptoKey> | JWTVerifyGetKey | undefined = config.jwksUrl
     ? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 })
-    : config.secret && createSecretKey(config.secret);
+    : config.secret && importHmacKey(config.secret);
   if (!key) throw new Error('No JWT verification key configured');
   const algorithms = config.jwksUrl ? JWKS_ALGORITHMS : HS_ALGORITHMS;
 
+  // Each action presents the same JWT twice (issue, submit): remember verified
+  // tokens until they expire. Bounded; only successes are kept.
+  const verified = new Map<string, { identity: PlayerIdentity; expiresAtMs: number }>();
+  const MAX_REMEMBERED = 50_000;
+
   return {
     async verify(token) {
-      let payload: JWTPayload;
-      try {
-        const result =
-          typeof key === 'function'
-            ? await jwtVerify(token, key, options())
-            : await jwtVerify(token, key, options());
-        if (result.protectedHeader.typ && !ACCEPTED_TYP.has(result.protectedHeader.typ.toLowerCase())) {
-          throw unauthenticated('JWT has the wrong typ');
-        }
-        // With a shared secret there is exactly one key: a kid naming another is unknown.
-        if (!config.jwksUrl && result.protectedHeader.kid !== undefined) {
-          throw unauthenticated('JWT names an unknown key (kid)');
-        }
-        payload = result.payload;
-      } catch (error) {
-        throw asUnauthenticated(error);
-      }
-      return identityFrom(payload);
+      const hit = verified.get(token);
+      if (hit && hit.expiresAtMs > Date.now()) return hit.identity;
+      const identity = await verifyOnce(token);
+      if (verified.size >= MAX_REMEMBERED) verified.clear();
+      verified.set(token, identity);
+      return identity.identity;
     },
   };
+
+  async function verifyOnce(token: string): Promise<{ identity: PlayerIdentity; expiresAtMs: number }> {
+    let payload: JWTPayload;
+    try {
+      const result =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, options())
+          : await jwtVerify(token, await (key as Promise<CryptoKey>), options());
+      if (result.protectedHeader.typ && !ACCEPTED_TYP.has(result.protectedHeader.typ.toLowerCase())) {
+        throw unauthenticated('JWT has the wrong typ');
+      }
+      // With a shared secret there is exactly one key: a kid naming another is unknown.
+      if (!config.jwksUrl && result.protectedHeader.kid !== undefined) {
+        throw unauthenticated('JWT names an unknown key (kid)');
+      }
+      payload = result.payload;
+    } catch (error) {
+      throw asUnauthenticated(error);
+    }
+    return { identity: identityFrom(payload), expiresAtMs: (payload.exp as number) * 1000 };
+  }
 
   function options() {
     return {

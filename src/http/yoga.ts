@@ -30,7 +30,7 @@ export function createGraphQLHandler(services: Services) {
     maskedErrors: { maskError: (error, message) => maskError(services, error, message) },
     context: ({ request, connectionParams }: { request?: Request; connectionParams?: Record<string, unknown> }) => {
       const header = request?.headers.get('authorization') ?? (connectionParams?.authorization as string | undefined);
-      return createContext(services, header ?? undefined, request?.signal);
+      return createContext(services, header ?? undefined, request ? () => request.signal : undefined);
     },
     plugins: [
       countErrorCodes(services),
