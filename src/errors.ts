@@ -38,7 +38,7 @@ export const unauthenticated = (message = 'A valid player JWT is required') => n
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
 export const badInput = (message: string) => new AppError('BAD_USER_INPUT', message);
 export const invalidActionToken = (message = 'The action ticket is invalid') => new AppError('INVALID_ACTION_TOKEN', message);
-export const serviceUnavailable = (message = 'A backing store is unavailable; nothing was applied, safe to retry') =>
+export const serviceUnavailable = (message = 'A backing store is unavailable; safe to retry (a retried action is never credited twice)') =>
   new AppError('SERVICE_UNAVAILABLE', message);
 
 

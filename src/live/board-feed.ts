@@ -1,6 +1,5 @@
-import type { RankedEntry } from '../adapters/ranking-cache.js';
 import type { Services } from '../services.js';
-import { boardFromDatabase, lastKnownSeq, readCachedBoard, type Leaderboard } from '../resolvers/ranking.js';
+import { readBoards, type Leaderboard } from '../resolvers/ranking.js';
 
 /**
  * Live boards for `leaderboardChanged`. Per instance, per burst of changes, the
@@ -84,7 +83,7 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
   async function flushOnce(force: boolean) {
     if (groups.size === 0) return;
     const started = process.hrtime.bigint();
-    const boards = await readBoards([...groups.keys()]);
+    const boards = await readBoards(services, [...groups.keys()]);
     let pushed = 0;
     for (const group of groups.values()) {
       const board = boards.get(group.first)!;
@@ -96,23 +95,6 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
       services.metrics.eventsPushed.inc(pushed);
       services.metrics.fanoutSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
-  }
-
-  /** One read for all sizes: the cache's top `largest` sliced, each slice with its own seq. */
-  async function readBoards(firsts: number[]): Promise<Map<number, Leaderboard>> {
-    const largest = Math.max(...firsts);
-    const out = new Map<number, Leaderboard>();
-    const updatedAt = new Date();
-    const cached = await readCachedBoard(services, largest);
-    if (cached) {
-      for (const first of firsts) {
-        out.set(first, { seq: cached.prefixSeqs[first - 1] ?? cached.seq, entries: cached.entries.slice(0, first), updatedAt });
-      }
-      return out;
-    }
-    const entries: RankedEntry[] = await boardFromDatabase(services, largest);
-    for (const first of firsts) out.set(first, { seq: lastKnownSeq(services), entries: entries.slice(0, first), updatedAt });
-    return out;
   }
 
   function offer(listener: Listener, board: Leaderboard, force: boolean): boolean {
@@ -145,7 +127,7 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
     };
     closers.add(stop);
     // The snapshot first, at once: a (re)connecting client never shows a stale board.
-    readBoards([first]).then(
+    readBoards(services, [first]).then(
       (boards) => active && offer(listener, boards.get(first)!, true),
       (error: Error) => services.logger.warn({ err: error.message }, 'live board snapshot failed'),
     );

@@ -34,8 +34,13 @@ export async function listActionTypes(services: Services): Promise<ActionTypeRow
 }
 
 /** The enabled type with this code; UNKNOWN_ACTION_TYPE otherwise. */
-export async function enabledActionType(services: Services, code: string): Promise<ActionTypeRow> {
+/** BAD_USER_INPUT for a code no action type could have. */
+export function checkActionTypeCode(code: string): void {
   if (code.length === 0 || code.length > MAX_CODE_LENGTH) throw badInput(`actionType must be 1..${MAX_CODE_LENGTH} characters`);
+}
+
+export async function enabledActionType(services: Services, code: string): Promise<ActionTypeRow> {
+  checkActionTypeCode(code);
   let type = (await loadTypes(services)).get(code);
   if (!type) {
     // Maybe added since the last read: look once more before refusing.

@@ -3,7 +3,7 @@ import type { PlayerIdentity } from '../auth/player-jwt.js';
 import { AppError, badInput, forbidden, invalidActionToken } from '../errors.js';
 import type { Services } from '../services.js';
 import type { BoardEntry } from '../adapters/ranking-cache.js';
-import { enabledActionType } from './action-types.js';
+import { checkActionTypeCode, enabledActionType } from './action-types.js';
 import { ensurePlayer } from './players.js';
 import { lastKnownSeq, noteSeq, publishBoardChanged, rankOf, scheduleRebuild } from './ranking.js';
 
@@ -13,7 +13,6 @@ import { lastKnownSeq, noteSeq, publishBoardChanged, rankOf, scheduleRebuild } f
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-const MAX_CODE_LENGTH = 64;
 
 export interface SubmitActionInput {
   actionId: string;
@@ -42,7 +41,7 @@ export async function issueActionToken(services: Services, viewer: PlayerIdentit
 
 export async function submitAction(services: Services, viewer: PlayerIdentity, input: SubmitActionInput): Promise<SubmitActionResult> {
   if (!UUID.test(input.actionId)) throw badInput('actionId must be a UUID');
-  if (input.actionType.length === 0 || input.actionType.length > MAX_CODE_LENGTH) throw badInput('actionType must be 1..64 characters');
+  checkActionTypeCode(input.actionType);
   if (input.token.length > 4096) throw invalidActionToken();
 
   const ticket = await services.tickets.verify(input.token);

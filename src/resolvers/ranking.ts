@@ -26,13 +26,29 @@ export function noteSeq(services: Services, seq: number): number {
 export const lastKnownSeq = (services: Services) => lastSeq.get(services) ?? 0;
 
 export async function readBoard(services: Services, first: number): Promise<Leaderboard> {
-  const snapshot = await readCachedBoard(services, first);
-  if (snapshot) {
-    noteSeq(services, snapshot.seq);
-    return { ...snapshot, updatedAt: new Date() };
+  return (await readBoards(services, [first])).get(first)!;
+}
+
+/**
+ * Boards of several sizes from ONE read: the cache's top `largest`, sliced, each
+ * slice with its own seq; Postgres (with the last known seq) when the cache
+ * cannot answer.
+ */
+export async function readBoards(services: Services, firsts: number[]): Promise<Map<number, Leaderboard>> {
+  const largest = Math.max(...firsts);
+  const out = new Map<number, Leaderboard>();
+  const updatedAt = new Date();
+  const cached = await readCachedBoard(services, largest);
+  if (cached) {
+    noteSeq(services, cached.seq);
+    for (const first of firsts) {
+      out.set(first, { seq: cached.prefixSeqs[first - 1] ?? cached.seq, entries: cached.entries.slice(0, first), updatedAt });
+    }
+    return out;
   }
-  const entries = await boardFromDatabase(services, first);
-  return { seq: lastKnownSeq(services), entries, updatedAt: new Date() };
+  const entries = await boardFromDatabase(services, largest);
+  for (const first of firsts) out.set(first, { seq: lastKnownSeq(services), entries: entries.slice(0, first), updatedAt });
+  return out;
 }
 
 /** The cached top `first`, or null (and a rebuild scheduled) when the cache cannot answer. */
