@@ -23,16 +23,34 @@ interface LoadStats {
 }
 
 /**
+ * A quota no load here can reach (tickets get twice this): what these tests prove
+ * is exactly-once under faults, and a rate limit would only hide the fault. The
+ * old default quota was passed within seconds on a fast machine.
+ */
+const UNREACHABLE_QUOTA = { RATE_LIMIT_ACTIONS_PER_HOUR: '1000000' };
+/** Upper bound of actions per player: the load ends by count even if nobody stops it. */
+const MAX_ACTIONS_PER_PLAYER = 5_000;
+
+interface Load {
+  /** Live counters: the tests wait for progress in them rather than for wall-clock time. */
+  stats: LoadStats;
+  stop(): Promise<LoadStats>;
+}
+
+/**
  * Players act in a loop over the instances. Each ticket is retried (same ticket)
  * until it is accepted, exactly like a well-behaved client after SERVICE_UNAVAILABLE.
+ * Faults are injected at milestones of `stats` (progress), so the test does the
+ * same on a slow and on a fast machine.
  */
-async function load(instances: Instance[], tokens: string[], until: () => boolean): Promise<LoadStats> {
+function startLoad(instances: Instance[], tokens: string[]): Load {
   const stats: LoadStats = { credited: 0, replayed: 0, unavailable: 0, otherErrors: [] };
+  let stopped = false;
   let n = 0;
-  await Promise.all(
+  const at = () => instances[n++ % instances.length]!;
+  const running = Promise.all(
     tokens.map(async (token) => {
-      while (!until()) {
-        const at = () => instances[n++ % instances.length]!;
+      for (let action = 0; action < MAX_ACTIONS_PER_PLAYER && !stopped; action++) {
         let ticket;
         try {
           ticket = await issue(at(), token);
@@ -57,7 +75,20 @@ async function load(instances: Instance[], tokens: string[], until: () => boolea
       }
     }),
   );
-  return stats;
+  return {
+    stats,
+    async stop() {
+      stopped = true;
+      await running;
+      return stats;
+    },
+  };
+}
+
+/** Waits until `more` further actions were credited (or replayed) under the load. */
+async function progress(load: Load, more: number, what: string) {
+  const target = load.stats.credited + load.stats.replayed + more;
+  await waitFor(() => load.stats.credited + load.stats.replayed >= target, 30_000, what);
 }
 
 async function expectNothingLostOrDoubled(instance: Instance, playerIds: string[], stats: LoadStats) {
@@ -80,7 +111,7 @@ describe.runIf(realAvailable)('faults', () => {
 
   beforeAll(async () => {
     redis = await PrivateRedis.start();
-    backend = await createBackend('real', { REDIS_URL: redis.url, RECONCILE_INTERVAL_SECONDS: '2' });
+    backend = await createBackend('real', { REDIS_URL: redis.url, RECONCILE_INTERVAL_SECONDS: '2', ...UNREACHABLE_QUOTA });
     instances = [await startInstance(backend), await startInstance(backend)];
   });
   afterAll(async () => {
@@ -102,20 +133,18 @@ describe.runIf(realAvailable)('faults', () => {
     const subs = instances.flatMap((i) => [0, 1].map(() => collect(i.ws(), LeaderboardChangedDocument, { first: 10 })));
     await waitFor(() => subs.every((s) => s.events.length >= 1));
 
-    let stop = false;
-    const running = load(instances, ps.map((p) => p.token), () => stop);
-    await sleep(1_500);
+    const load = startLoad(instances, ps.map((p) => p.token));
+    await progress(load, 20, 'load before the fault');
     await redis.kill();
     // While Redis is down, reads are served from Postgres.
     await sleep(500);
     const during = await instances[1]!.gql(LeaderboardDocument, { first: 10 });
     expect(during.errors).toBeUndefined();
     expect(during.data!.leaderboard.entries.length).toBeGreaterThan(0);
-    await sleep(4_500);
+    await sleep(4_500); // the outage lasts 5 s in all
     await redis.up();
-    await sleep(2_000);
-    stop = true;
-    const stats = await running;
+    await progress(load, 20, 'load after Redis came back');
+    const stats = await load.stop();
     expect(stats.credited).toBeGreaterThan(20);
     await expectNothingLostOrDoubled(instances[0]!, ps.map((p) => p.id), stats);
 
@@ -133,18 +162,16 @@ describe.runIf(realAvailable)('faults', () => {
 
   it('Postgres connections killed under load: retryable failures only, a retry never double-credits', async () => {
     const ps = await players(6, 'pgfault');
-    let stop = false;
-    const running = load(instances, ps.map((p) => p.token), () => stop);
+    const load = startLoad(instances, ps.map((p) => p.token));
     const admin = new pg.Client({ connectionString: backend.env.DATABASE_URL });
     await admin.connect();
     for (let i = 0; i < 5; i++) {
-      await sleep(400);
+      await progress(load, 3, `load before termination ${i + 1}`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
     }
     await admin.end();
-    await sleep(1_500);
-    stop = true;
-    const stats = await running;
+    await progress(load, 10, 'load after the terminations');
+    const stats = await load.stop();
     expect(stats.credited).toBeGreaterThan(10);
     await expectNothingLostOrDoubled(instances[0]!, ps.map((p) => p.id), stats);
   }, 60_000);
@@ -153,7 +180,7 @@ describe.runIf(realAvailable)('faults', () => {
 describe.runIf(realAvailable)('graceful shutdown', () => {
   let backend: Backend;
   beforeAll(async () => {
-    backend = await createBackend('real');
+    backend = await createBackend('real', UNREACHABLE_QUOTA);
   });
   afterAll(async () => backend?.dispose());
 
@@ -179,14 +206,12 @@ describe.runIf(realAvailable)('graceful shutdown', () => {
     ws.send(JSON.stringify({ type: 'connection_init' }));
 
     const ps = await Promise.all([0, 1, 2, 3].map(async (i) => ({ id: `term-${i}`, token: await probe.token({ id: `term-${i}` }) })));
-    let stop = false;
-    const running = load([child$], ps.map((p) => p.token), () => stop);
-    await sleep(1_500);
+    const load = startLoad([child$], ps.map((p) => p.token));
+    await progress(load, 10, 'load before SIGTERM');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(await wsClosed).toBe(1001);
-    stop = true;
-    const stats = await running.catch(() => null);
+    const stats = await load.stop().catch(() => null);
     // Whatever was answered as credited is in the database, exactly once.
     const credits = await probe.app.services.prisma.actionCredit.count({ where: { playerId: { in: ps.map((p) => p.id) } } });
     expect(credits).toBeGreaterThanOrEqual(stats?.credited ?? 0);
