@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { issueActionToken, submitAction } from '../src/resolvers/actions.js';
-import { scheduleRebuild } from '../src/resolvers/ranking.js';
+import { issueActionToken, submitAction } from '../src/resolvers/scoring/actions.js';
+import { scheduleRebuild } from '../src/resolvers/boards/ranking.js';
 import { createServices } from '../src/services.js';
 
 /**

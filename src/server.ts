@@ -6,10 +6,10 @@ import { DEV_SIGN_IN_PATH, devSignInHandler } from './http/dev-sign-in.js';
 import { staticSiteHandler } from './http/static-site.js';
 import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
-import { startReconcileJob } from './jobs/reconcile.js';
-import { createBoardFeed } from './live/board-feed.js';
+import { startReconcileJob } from './resolvers/boards/reconcile-job.js';
+import { createBoardFeed } from './resolvers/live/board-feed.js';
 import { createLogger, requestScope, type Logger } from './logger.js';
-import { reconcile, scheduleRebuild } from './resolvers/ranking.js';
+import { reconcile, scheduleRebuild } from './resolvers/boards/ranking.js';
 import { createServices, type Services } from './services.js';
 
 export interface App {

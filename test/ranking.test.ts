@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { LeaderboardDocument, MeDocument } from '../sdk/generated/graphql.js';
-import { reconcile } from '../src/resolvers/ranking.js';
+import { reconcile } from '../src/resolvers/boards/ranking.js';
 import { expectNoGraphQLErrors, startInstance, waitFor } from './support/app.js';
 import { REDIS_URL } from './support/backends.js';
 import { completeTask } from './support/play.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { expect, it } from 'vitest';
 import { MeDocument } from '../sdk/generated/graphql.js';
-import { TICKET_AUDIENCE, TICKET_TYP } from '../src/auth/action-ticket.js';
+import { TICKET_AUDIENCE, TICKET_TYP } from '../src/resolvers/scoring/action-ticket.js';
 import { codes, expectNoGraphQLErrors } from './support/app.js';
 import { auditChain, writes } from './support/audit.js';
 import { completeTask, issue, submit, submitRaw } from './support/play.js';

@@ -15,7 +15,7 @@ import { ratioRow, startServerFor, stopServerFor, type BenchContext, type PhaseR
  */
 export const CONCURRENCY = 16;
 
-/** Same statement as src/resolvers/actions.ts creditAction. */
+/** Same statement as src/resolvers/scoring/actions.ts creditAction. */
 const CREDIT_SQL = `
     WITH t AS (
       SELECT points FROM action_types WHERE code = $1 AND enabled

@@ -3,7 +3,7 @@ import type { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../auth/player-jwt.js';
-import { createSharedResults } from '../live/shared-results.js';
+import { createSharedResults } from '../resolvers/live/shared-results.js';
 import type { Services } from '../services.js';
 import { clientAddress } from './client-address.js';
 import type { GraphQLHandler } from './yoga.js';

@@ -1,5 +1,5 @@
-import { listActionTypes } from '../resolvers/action-types.js';
-import { issueActionToken, submitAction } from '../resolvers/actions.js';
+import { listActionTypes } from '../resolvers/scoring/action-types.js';
+import { issueActionToken, submitAction } from '../resolvers/scoring/actions.js';
 import { PlayerRef } from './player.js';
 import { builder } from './builder.js';
 

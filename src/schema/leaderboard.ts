@@ -1,6 +1,6 @@
-import type { RankedEntry } from '../adapters/ranking-cache.js';
+import type { RankedEntry } from '../resolvers/boards/ranking-cache.js';
 import { badInput } from '../errors.js';
-import { MAX_BOARD_SIZE, readBoard, type Leaderboard } from '../resolvers/ranking.js';
+import { MAX_BOARD_SIZE, readBoard, type Leaderboard } from '../resolvers/boards/ranking.js';
 import { builder } from './builder.js';
 import { PlayerRef } from './player.js';
 

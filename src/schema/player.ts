@@ -1,4 +1,4 @@
-import { ensurePlayer, playerRank } from '../resolvers/players.js';
+import { ensurePlayer, playerRank } from '../resolvers/players/players.js';
 import { builder } from './builder.js';
 
 export const PlayerRef = builder.prismaObject('Player', {

@@ -1,5 +1,5 @@
-import { AppError, badInput } from '../errors.js';
-import type { Services } from '../services.js';
+import { AppError, badInput } from '../../errors.js';
+import type { Services } from '../../services.js';
 
 /**
  * The points table, read from Postgres at most once per TTL per instance. It is

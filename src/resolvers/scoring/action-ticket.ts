@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import type { Config } from '../config.js';
-import { AppError, invalidActionToken } from '../errors.js';
-import { importHmacKey } from './hmac-key.js';
+import type { Config } from '../../config.js';
+import { AppError, invalidActionToken } from '../../errors.js';
+import { importHmacKey } from '../../auth/hmac-key.js';
 
 /**
  * Action tickets: server-signed, single-use permissions to credit one action.

@@ -1,11 +1,11 @@
-import { ticketExpired } from '../auth/action-ticket.js';
-import type { PlayerIdentity } from '../auth/player-jwt.js';
-import { AppError, badInput, forbidden, invalidActionToken } from '../errors.js';
-import type { Services } from '../services.js';
-import type { BoardEntry } from '../adapters/ranking-cache.js';
+import { ticketExpired } from './action-ticket.js';
+import type { PlayerIdentity } from '../../auth/player-jwt.js';
+import { AppError, badInput, forbidden, invalidActionToken } from '../../errors.js';
+import type { Services } from '../../services.js';
+import type { BoardEntry } from '../boards/ranking-cache.js';
 import { checkActionTypeCode, enabledActionType } from './action-types.js';
-import { ensurePlayer } from './players.js';
-import { lastKnownSeq, noteSeq, publishBoardChanged, rankOf, scheduleRebuild } from './ranking.js';
+import { ensurePlayer } from '../players/players.js';
+import { lastKnownSeq, noteSeq, publishBoardChanged, rankOf, scheduleRebuild } from '../boards/ranking.js';
 
 /**
  * Tamper-proof scoring. A player gains only the points the server's table

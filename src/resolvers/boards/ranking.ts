@@ -1,6 +1,6 @@
-import type { BoardEntry, BoardSnapshot, RankedEntry } from '../adapters/ranking-cache.js';
-import { sameEntry } from '../adapters/ranking-cache.js';
-import type { Services } from '../services.js';
+import type { BoardEntry, BoardSnapshot, RankedEntry } from './ranking-cache.js';
+import { sameEntry } from './ranking-cache.js';
+import type { Services } from '../../services.js';
 
 /**
  * Reading and maintaining the ranking. Reads come from the ranking cache; when
@@ -14,7 +14,7 @@ export interface Leaderboard {
   updatedAt: Date;
 }
 
-export { MAX_BOARD_SIZE } from '../adapters/ranking-cache.js';
+export { MAX_BOARD_SIZE } from './ranking-cache.js';
 
 /** Highest seq this instance has seen: the answer while the cache is unreachable. */
 const lastSeq = new WeakMap<Services, number>();

@@ -1,5 +1,5 @@
-import type { Services } from '../services.js';
-import { readBoards, type Leaderboard } from '../resolvers/ranking.js';
+import type { Services } from '../../services.js';
+import { readBoards, type Leaderboard } from '../boards/ranking.js';
 
 /**
  * Live boards for `leaderboardChanged`. Per instance, per burst of changes, the

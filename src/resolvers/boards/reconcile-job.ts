@@ -1,5 +1,5 @@
-import { reconcile } from '../resolvers/ranking.js';
-import type { Services } from '../services.js';
+import { reconcile } from './ranking.js';
+import type { Services } from '../../services.js';
 
 /**
  * Periodically brings the ranking cache back to Postgres' truth (drift from

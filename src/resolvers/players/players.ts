@@ -1,6 +1,6 @@
-import type { PlayerIdentity } from '../auth/player-jwt.js';
-import type { Services } from '../services.js';
-import { rankOf } from './ranking.js';
+import type { PlayerIdentity } from '../../auth/player-jwt.js';
+import type { Services } from '../../services.js';
+import { rankOf } from '../boards/ranking.js';
 
 /**
  * Players exist from their first authenticated request. Each instance remembers

@@ -10,10 +10,10 @@ import {
   type GraphQLField,
 } from 'graphql';
 import type { WebSocket } from 'ws';
-import { MAX_BOARD_SIZE } from '../adapters/ranking-cache.js';
-import { maskError } from '../http/yoga.js';
-import type { Leaderboard } from '../resolvers/ranking.js';
-import type { Services } from '../services.js';
+import { MAX_BOARD_SIZE } from '../boards/ranking-cache.js';
+import { maskError } from '../../http/yoga.js';
+import type { Leaderboard } from '../boards/ranking.js';
+import type { Services } from '../../services.js';
 
 /**
  * Fan-out that scales. A `leaderboardChanged`-only operation over graphql-ws
