@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { issueActionToken, submitAction } from '../src/resolvers/scoring/actions.js';
-import { scheduleRebuild } from '../src/resolvers/boards/ranking.js';
 import { createServices } from '../src/services.js';
 
 /**
@@ -31,7 +30,6 @@ const config = loadConfig();
 config.rateLimit.actionsPerWindow = Math.max(config.rateLimit.actionsPerWindow, maxActions);
 config.rateLimit.ticketsPerWindow = Math.max(config.rateLimit.ticketsPerWindow, maxActions);
 const services = await createServices(config, createLogger('warn'));
-await scheduleRebuild(services, 'seed');
 
 const { points } = (await services.prisma.actionType.findUniqueOrThrow({ where: { code: 'COMPLETE_TASK' } }));
 let next = 0;
@@ -39,7 +37,7 @@ let credited = 0;
 const started = Date.now();
 async function worker() {
   for (let i = next++; i < players; i = next++) {
-    const viewer = { playerId: `${values.prefix}-${i + 1}`, username: `${values.prefix}${i + 1}` };
+    const viewer = { playerId: `${values.prefix}-${i + 1}`, username: `${values.prefix}${i + 1}`, roles: [], attributes: {} };
     // A deterministic spread of scores, with some ties.
     const actions = 1 + ((i * 7919) % maxActions);
     for (let a = 0; a < actions; a++) {

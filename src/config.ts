@@ -48,6 +48,12 @@ const EnvSchema = z
     JWT_JWKS_URL: optionalUrl(['https:', 'http:']),
     JWT_ISSUER: z.string().min(1).default('scoreboard'),
     JWT_AUDIENCE: z.string().min(1).default('scoreboard-api'),
+    JWT_ROLES_CLAIM: z.string().trim().min(1).max(100).default('roles'),
+    PLAYER_ATTRIBUTE_CLAIMS: z
+      .string()
+      .default('country')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,39}$/, 'claim names are letters, digits and _ (1..40)')).max(20)),
     ACTION_TOKEN_SECRET: secret,
     ACTION_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(300),
     RATE_LIMIT_ACTIONS_PER_HOUR: positiveInt.default(100),
@@ -96,7 +102,16 @@ export interface Config {
   ws: { allowedOrigins: string[]; maxPerIp: number; maxPerPlayer: number };
   database: { url?: string; poolSize: number; dataDir: string };
   redis: { url?: string; keyPrefix: string };
-  jwt: { secret?: Uint8Array; jwksUrl?: string; issuer: string; audience: string };
+  jwt: {
+    secret?: Uint8Array;
+    jwksUrl?: string;
+    issuer: string;
+    audience: string;
+    /** Claim holding the caller's roles; "admin" in it makes an operator. */
+    rolesClaim: string;
+    /** Claims kept as player attributes (segments of segmented boards). */
+    attributeClaims: string[];
+  };
   actionToken: { secret: Uint8Array; ttlSeconds: number };
   rateLimit: { actionsPerWindow: number; ticketsPerWindow: number; windowSeconds: number };
   leaderboard: { coalesceMs: number; reconcileIntervalSeconds: number };
@@ -141,6 +156,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       jwksUrl: env.JWT_JWKS_URL,
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
+      rolesClaim: env.JWT_ROLES_CLAIM,
+      attributeClaims: env.PLAYER_ATTRIBUTE_CLAIMS,
     },
     actionToken: { secret: new TextEncoder().encode(actionSecret!), ttlSeconds: env.ACTION_TOKEN_TTL_SECONDS },
     rateLimit: {

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'ACTION_TOKEN_EXPIRED'
   | 'ACTION_ALREADY_USED'
   | 'ACTION_TOO_FAST'
+  | 'NOT_FOUND'
+  | 'PLAYER_BANNED'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE';
 
@@ -37,6 +39,7 @@ export class AppError extends GraphQLError {
 export const unauthenticated = (message = 'A valid player JWT is required') => new AppError('UNAUTHENTICATED', message);
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
 export const badInput = (message: string) => new AppError('BAD_USER_INPUT', message);
+export const notFound = (message: string) => new AppError('NOT_FOUND', message);
 export const invalidActionToken = (message = 'The action ticket is invalid') => new AppError('INVALID_ACTION_TOKEN', message);
 export const serviceUnavailable = (message = 'A backing store is unavailable; safe to retry (a retried action is never credited twice)') =>
   new AppError('SERVICE_UNAVAILABLE', message);

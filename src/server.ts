@@ -9,7 +9,8 @@ import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
 import { startReconcileJob } from './resolvers/boards/reconcile-job.js';
 import { createBoardFeed } from './resolvers/live/board-feed.js';
 import { createLogger, requestScope, type Logger } from './logger.js';
-import { reconcile, scheduleRebuild } from './resolvers/boards/ranking.js';
+import { reconcile } from './resolvers/boards/reconcile.js';
+import { resolveView } from './resolvers/boards/views.js';
 import { createServices, type Services } from './services.js';
 
 export interface App {
@@ -26,7 +27,9 @@ export { WS_MAX_PAYLOAD } from './http/websocket.js';
 /** Builds the whole app: services, GraphQL over HTTP/SSE/WebSocket, health, metrics, the page. */
 export async function buildApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const services = await createServices(config, logger);
-  await scheduleRebuild(services, 'startup');
+  // The global board is warm before the first request; other views warm on first use.
+  const { view: globalView } = await resolveView(services.definitions, {}, async () => null);
+  await services.ranking.scheduleRebuild(globalView, 'startup');
   services.boardFeed = await createBoardFeed(services);
   const reconcileJob = startReconcileJob(services);
   // Redis is back after an outage: repair (or rebuild, if it lost its data) at once.

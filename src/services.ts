@@ -1,11 +1,15 @@
 import { Redis } from 'ioredis';
-import { createActionTickets, type ActionTickets } from './resolvers/scoring/action-ticket.js';
 import { createPlayerJwtVerifier, type PlayerJwtVerifier } from './auth/player-jwt.js';
-import { InProcessBus, RedisBus, type Bus } from './resolvers/live/bus.js';
+import { BoardDefinitions } from './resolvers/boards/definitions.js';
 import { MemoryRankingCache } from './resolvers/boards/memory-ranking-cache.js';
-import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './resolvers/scoring/rate-limiter.js';
+import { BoardRanking } from './resolvers/boards/ranking.js';
 import type { RankingCache } from './resolvers/boards/ranking-cache.js';
 import { RedisRankingCache } from './resolvers/boards/redis-ranking-cache.js';
+import { InProcessBus, RedisBus, type Bus } from './resolvers/live/bus.js';
+import { PlayerDirectory } from './resolvers/players/players.js';
+import { createActionTickets, type ActionTickets } from './resolvers/scoring/action-ticket.js';
+import { ActionTypeTable } from './resolvers/scoring/action-types.js';
+import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './resolvers/scoring/rate-limiter.js';
 import { redactUrl, type Config } from './config.js';
 import type { BoardFeed } from './resolvers/live/board-feed.js';
 import { openDatabase, type Database, type PrismaClient } from './db/database.js';
@@ -24,6 +28,13 @@ export interface Services {
   prisma: PrismaClient;
   redis?: Redis;
   rankingCache: RankingCache;
+  /** Standings of every board view: cache first, Postgres when it cannot answer. */
+  ranking: BoardRanking;
+  /** Operator-defined boards, as this instance knows them. */
+  definitions: BoardDefinitions;
+  /** The points table, as this instance knows it. */
+  actionTypes: ActionTypeTable;
+  players: PlayerDirectory;
   bus: Bus;
   actionLimiter: RateLimiter;
   ticketLimiter: RateLimiter;
@@ -67,14 +78,22 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     ticketLimiter = memoryRateLimiter(ticketsPerWindow, windowSeconds);
   }
 
+  const prisma = db.prisma;
+  const definitions = new BoardDefinitions({ prisma, bus, logger, attributeClaims: config.jwt.attributeClaims });
+  const actionTypes = new ActionTypeTable({ prisma, bus, logger });
+  const unsubscribers = [await definitions.start(), await actionTypes.start()];
   return {
     config,
     logger,
     metrics,
     db,
-    prisma: db.prisma,
+    prisma,
     redis,
     rankingCache,
+    ranking: new BoardRanking({ prisma, cache: rankingCache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds }),
+    definitions,
+    actionTypes,
+    players: new PlayerDirectory({ prisma, cache: rankingCache, logger }),
     bus,
     actionLimiter,
     ticketLimiter,
@@ -88,6 +107,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       return checks;
     },
     async close() {
+      for (const stop of unsubscribers) stop();
       await bus.close();
       await Promise.allSettled(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
       await db.close();

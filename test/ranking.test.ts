@@ -1,11 +1,13 @@
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { LeaderboardDocument, MeDocument } from '../sdk/generated/graphql.js';
-import { reconcile } from '../src/resolvers/boards/ranking.js';
+import { reconcile } from '../src/resolvers/boards/reconcile.js';
 import { expectNoGraphQLErrors, startInstance, waitFor } from './support/app.js';
 import { REDIS_URL } from './support/backends.js';
 import { completeTask } from './support/play.js';
 import { describeBackends } from './support/suite.js';
+
+const GLOBAL = { board: 'global', period: 'all', segment: null };
 
 describeBackends('ranking', (f) => {
   const board = async (first = 100) => expectNoGraphQLErrors(await f.app.gql(LeaderboardDocument, { first })).leaderboard;
@@ -37,12 +39,12 @@ describeBackends('ranking', (f) => {
     await completeTask(f.app, p.token);
     await completeTask(f.app, p.token);
     const cache = f.app.app.services.rankingCache;
-    const current = (await cache.all()).find((e) => e.playerId === p.id)!;
+    const current = (await cache.all(GLOBAL)).find((e) => e.playerId === p.id)!;
     expect(current.score).toBe(20);
-    const seq = await cache.seq();
+    const seq = await cache.seq(GLOBAL);
     // The first credit's state arrives late (out of order): ignored, seq unchanged.
-    expect((await cache.apply({ ...current, score: 10, reachedSeq: current.reachedSeq - 1 }))?.seq).toBe(seq);
-    expect((await cache.all()).find((e) => e.playerId === p.id)).toEqual(current);
+    expect((await cache.apply(GLOBAL, { ...current, score: 10, reachedSeq: current.reachedSeq - 1 }))?.seq).toBe(seq);
+    expect((await cache.all(GLOBAL)).find((e) => e.playerId === p.id)).toEqual(current);
   });
 
   it('seq never decreases and changes when the board does', async () => {
@@ -59,7 +61,7 @@ describeBackends('ranking', (f) => {
     const expected = await board();
     if (f.kind === 'real') {
       const redis = new Redis(REDIS_URL);
-      const keys = await redis.keys(`${f.backend.env.REDIS_KEY_PREFIX}board:*`);
+      const keys = await redis.keys(`${f.backend.env.REDIS_KEY_PREFIX}v:*`);
       await redis.del(...keys);
       redis.disconnect();
     }
@@ -85,12 +87,12 @@ describeBackends('ranking', (f) => {
     if (f.kind === 'real') {
       const redis = new Redis(REDIS_URL);
       const prefix = f.backend.env.REDIS_KEY_PREFIX!;
-      const member = await redis.hget(`${prefix}board:members`, p.id);
-      await redis.zincrby(`${prefix}board:z`, -999_990, member!);
+      const member = await redis.hget(`${prefix}v:{global|all|}:members`, p.id);
+      await redis.zincrby(`${prefix}v:{global|all|}:z`, -999_990, member!);
       redis.disconnect();
     } else {
-      const entry = (await services.rankingCache.all()).find((e) => e.playerId === p.id)!;
-      await services.rankingCache.repair(entry, { ...entry, score: 1_000_000 });
+      const entry = (await services.rankingCache.all(GLOBAL)).find((e) => e.playerId === p.id)!;
+      await services.rankingCache.repair(GLOBAL, entry, { ...entry, score: 1_000_000 });
     }
     // RECONCILE_INTERVAL_SECONDS=1 in this suite: the job finds and fixes it (it may
     // already have, so the tampered board is not asserted: the repair counter proves it).

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { expect, it } from 'vitest';
-import { MeDocument } from '../sdk/generated/graphql.js';
+import { MeDocument, UpsertActionTypeDocument } from '../sdk/generated/graphql.js';
 import { TICKET_AUDIENCE, TICKET_TYP } from '../src/resolvers/scoring/action-ticket.js';
 import { codes, expectNoGraphQLErrors } from './support/app.js';
 import { auditChain, writes } from './support/audit.js';
@@ -143,11 +143,8 @@ describeBackends(
     });
 
     it('too fast for the type\'s minimum time: ACTION_TOO_FAST, and accepted once the time has passed', async () => {
-      await f.app.app.services.prisma.actionType.upsert({
-        where: { code: 'SLOW_TASK' },
-        create: { code: 'SLOW_TASK', points: 7, minSeconds: 1 },
-        update: {},
-      });
+      const op = await f.operator();
+      expectNoGraphQLErrors(await f.app.gql(UpsertActionTypeDocument, { input: { code: 'SLOW_TASK', points: 7, minSeconds: 1 } }, op.token));
       const p = await f.player('hasty');
       const t = await issue(f.app, p.token, 'SLOW_TASK');
       await rejected(p.token, { actionId: t.actionId, actionType: 'SLOW_TASK', token: t.token }, 'ACTION_TOO_FAST');

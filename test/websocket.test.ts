@@ -121,17 +121,18 @@ describeBackends(
 
     it('a slow consumer is skipped to the latest board instead of buffering every change', async () => {
       const p = await f.player('slowpoke-mover');
-      const feed = f.app.app.services.boardFeed.subscribe(10);
+      const spec = { board: 'global', period: null, segment: null, first: 10, rankMode: 'ORDINAL' as const };
+      const feed = f.app.app.services.boardFeed.subscribe(spec);
       const first = await feed.next(); // the snapshot
       // The consumer stops reading while the board changes many times.
       for (let i = 0; i < 15; i++) {
         await completeTask(f.app, p.token);
         await new Promise((r) => setTimeout(r, 40)); // each change is flushed on its own
       }
-      const final = await f.app.app.services.rankingCache.top(10);
+      const final = await f.app.app.services.rankingCache.page({ board: 'global', period: 'all', segment: null }, 0, 10);
       // A second listener of the same board sees each flush right after the stalled one does.
       let latest = 0;
-      const stop = f.app.app.services.boardFeed.listen(10, (b) => (latest = b.seq));
+      const stop = f.app.app.services.boardFeed.listen(spec, (b) => (latest = b.seq));
       await waitFor(() => latest === final!.seq, 10_000, 'the final board flushed');
       stop();
       const next = await feed.next();

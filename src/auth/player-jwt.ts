@@ -7,7 +7,14 @@ import { importHmacKey } from './hmac-key.js';
 export interface PlayerIdentity {
   playerId: string;
   username: string;
+  /** Roles from the claim named by JWT_ROLES_CLAIM; "admin" makes an operator. */
+  roles: readonly string[];
+  /** Player attributes (segments) from the claims named by PLAYER_ATTRIBUTE_CLAIMS: 1..64 characters each. */
+  attributes: Readonly<Record<string, string>>;
 }
+
+export const OPERATOR_ROLE = 'admin';
+const MAX_ATTRIBUTE_LENGTH = 64;
 
 const HS_ALGORITHMS = ['HS256'];
 const JWKS_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
@@ -62,7 +69,7 @@ export function createPlayerJwtVerifier(config: Config['jwt']): PlayerJwtVerifie
     } catch (error) {
       throw asUnauthenticated(error);
     }
-    return { identity: identityFrom(payload), expiresAtMs: (payload.exp as number) * 1000 };
+    return { identity: identityFrom(payload, config), expiresAtMs: (payload.exp as number) * 1000 };
   }
 
   function options() {
@@ -76,13 +83,41 @@ export function createPlayerJwtVerifier(config: Config['jwt']): PlayerJwtVerifie
   }
 }
 
-function identityFrom(payload: JWTPayload): PlayerIdentity {
+function identityFrom(payload: JWTPayload, config: Config['jwt']): PlayerIdentity {
   const sub = payload.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) throw unauthenticated('JWT sub is invalid');
   const name = [payload.preferred_username, payload.name, sub].find(
     (v): v is string => typeof v === 'string' && v.trim().length > 0,
   )!;
-  return { playerId: sub, username: name.trim().slice(0, MAX_USERNAME) };
+  return {
+    playerId: sub,
+    username: name.trim().slice(0, MAX_USERNAME),
+    roles: rolesFrom(payload[config.rolesClaim]),
+    attributes: attributesFrom(payload, config.attributeClaims),
+  };
+}
+
+/** An array of strings (or one string); anything else means no roles. */
+function rolesFrom(claim: unknown): string[] {
+  if (typeof claim === 'string') return [claim];
+  return Array.isArray(claim) ? claim.filter((r): r is string => typeof r === 'string') : [];
+}
+
+/**
+ * Attribute values are strings of 1..64 characters (numbers are accepted as
+ * their decimal form); `country` is upper-cased so "de" and "DE" are one segment.
+ * A missing or unusable claim means the player has no value: not counted on boards segmented by it.
+ */
+function attributesFrom(payload: JWTPayload, claims: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const claim of claims) {
+    const raw = payload[claim];
+    let value = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : undefined;
+    if (!value || value.length > MAX_ATTRIBUTE_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) continue;
+    if (claim === 'country') value = value.toUpperCase();
+    out[claim] = value;
+  }
+  return out;
 }
 
 function asUnauthenticated(error: unknown) {
@@ -105,11 +140,13 @@ export function bearerToken(header: string | null | undefined): string | undefin
 /** Dev-only helper (npm run token, dev sign-in, tests): an HS256 player JWT. */
 export async function signDevPlayerJwt(
   config: Config['jwt'],
-  player: { id: string; username: string },
+  player: { id: string; username: string; roles?: string[]; attributes?: Record<string, string> },
   ttlSeconds = 12 * 3600,
 ): Promise<string> {
   if (!config.secret) throw new Error('Dev tokens need JWT_SECRET (not available with JWT_JWKS_URL)');
-  return new SignJWT({ preferred_username: player.username })
+  const claims: JWTPayload = { preferred_username: player.username, ...player.attributes };
+  if (player.roles?.length) claims[config.rolesClaim] = player.roles;
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(player.id)
     .setIssuer(config.issuer)

@@ -1,7 +1,8 @@
-import { listActionTypes } from '../resolvers/scoring/action-types.js';
 import { issueActionToken, submitAction } from '../resolvers/scoring/actions.js';
-import { PlayerRef } from './player.js';
+import { RankModeEnum } from './board.js';
 import { builder } from './builder.js';
+import { StandingRef } from './leaderboard.js';
+import { PlayerRef } from './player.js';
 
 const ActionTypeRef = builder.prismaObject('ActionType', {
   description: 'One row of the server\'s points table.',
@@ -16,7 +17,31 @@ builder.queryField('actionTypes', (t) =>
   t.field({
     type: [ActionTypeRef],
     description: 'The enabled action types and the points each is worth.',
-    resolve: (_root, _args, ctx) => listActionTypes(ctx.services) as never,
+    resolve: (_root, _args, ctx) => ctx.services.actionTypes.list() as never,
+  }),
+);
+
+const ActionTypeInput = builder.inputType('ActionTypeInput', {
+  description: 'A row of the points table. Omitted fields keep their value on an update.',
+  fields: (t) => ({
+    code: t.string({ required: true, description: 'Identifier: [A-Z][A-Z0-9_]{0,39}.' }),
+    points: t.int({ description: 'Points per action (1..1000000); required for a new type. New points apply to later credits only.' }),
+    minSeconds: t.int({ description: 'Minimum seconds between issuing a ticket and submitting it (0..86400; default 0).' }),
+    enabled: t.boolean({ description: 'Disabled types issue no tickets and credit nothing (default true).' }),
+  }),
+});
+
+builder.mutationField('upsertActionType', (t) =>
+  t.field({
+    type: ActionTypeRef,
+    description: 'Creates or updates an action type (operators only). In force on every instance before the next credit.',
+    args: { input: t.arg({ type: ActionTypeInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const operator = await ctx.operator();
+      const saved = await ctx.services.actionTypes.upsert(input);
+      ctx.services.logger.info({ actor: operator.playerId, actionType: saved.code, points: saved.points }, 'action type upserted');
+      return saved as never;
+    },
   }),
 );
 
@@ -61,6 +86,12 @@ const SubmitActionPayloadRef = builder.objectRef<SubmitActionResult>('SubmitActi
       resolve: (r) => r.seq,
     }),
     replayed: t.exposeBoolean('replayed', { description: 'True for a retry of an action already applied: nothing was credited again.' }),
+    standings: t.field({
+      type: [StandingRef],
+      description: 'Every board, period and segment the credit landed on, with the player\'s standing there (global first).',
+      args: { rankMode: t.arg({ type: RankModeEnum, defaultValue: 'ORDINAL', description: 'How ranks count ties.' }) },
+      resolve: (r, { rankMode }) => r.standings.map((s) => ({ ...s, rankMode: rankMode ?? 'ORDINAL' })),
+    }),
     player: t.field({
       type: PlayerRef,
       description: 'The player right after this action (for a replay: as they are now).',

@@ -1,4 +1,5 @@
 import { builder } from './builder.js';
+import './board.js';
 import './player.js';
 import './leaderboard.js';
 import './action.js';

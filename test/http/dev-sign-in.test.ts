@@ -6,7 +6,7 @@ import type { Config } from '../../src/config.js';
 import { devSignInHandler } from '../../src/http/dev-sign-in.js';
 import { createLogger } from '../../src/logger.js';
 
-const jwt: Config['jwt'] = { secret: new TextEncoder().encode('s'.repeat(40)), issuer: 'scoreboard', audience: 'scoreboard-api' };
+const jwt: Config['jwt'] = { secret: new TextEncoder().encode('s'.repeat(40)), issuer: 'scoreboard', audience: 'scoreboard-api', rolesClaim: 'roles', attributeClaims: ['country'] };
 
 async function serve(production: boolean): Promise<{ url: string; server: Server }> {
   const handler = devSignInHandler({ config: { production, jwt } as Config, logger: createLogger('silent') });
@@ -34,7 +34,7 @@ describe('POST /auth/dev-sign-in', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const { token } = (await res.json()) as { token: string };
-    await expect(createPlayerJwtVerifier(jwt).verify(token)).resolves.toEqual({ playerId: 'dev-alice.B_9-x', username: 'alice.B_9-x' });
+    await expect(createPlayerJwtVerifier(jwt).verify(token)).resolves.toEqual({ playerId: 'dev-alice.B_9-x', username: 'alice.B_9-x', roles: [], attributes: {} });
   });
 
   it.each([

@@ -19,8 +19,8 @@ export interface Instance {
   raw(body: string | object, init?: { token?: string; headers?: Record<string, string> }): Promise<Response>;
   /** A graphql-ws client (no retries), closed by stop(). */
   ws(token?: string, options?: Partial<Parameters<typeof createClient>[0]>): Client;
-  /** A player JWT signed with this deployment's secret. */
-  token(player: { id: string; username?: string }): Promise<string>;
+  /** A player JWT signed with this deployment's secret (roles, e.g. ['admin'], and attribute claims such as country). */
+  token(player: { id: string; username?: string; roles?: string[]; attributes?: Record<string, string> }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +66,8 @@ export async function startInstance(
       clients.push(client);
       return client;
     },
-    token: (player) => signDevPlayerJwt(config.jwt, { id: player.id, username: player.username ?? player.id }),
+    token: (player) =>
+      signDevPlayerJwt(config.jwt, { id: player.id, username: player.username ?? player.id, roles: player.roles, attributes: player.attributes }),
     async stop() {
       await Promise.all(clients.map((c) => c.dispose()));
       await app.stop();

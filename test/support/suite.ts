@@ -48,9 +48,14 @@ export class Fixture {
   playerId(name = 'p'): string {
     return `${name}-${process.pid}-${++this.counter}-${Math.random().toString(36).slice(2, 8)}`;
   }
-  /** A new player with a JWT. */
-  async player(name = 'player') {
+  /** A new player with a JWT (optionally with attribute claims, e.g. { country: 'DE' }). */
+  async player(name = 'player', attributes?: Record<string, string>) {
     const id = this.playerId(name);
-    return { id, username: name, token: await this.app.token({ id, username: name }) };
+    return { id, username: name, token: await this.app.token({ id, username: name, attributes }) };
+  }
+  /** An operator's JWT ("admin" in the roles claim). */
+  async operator(name = 'op') {
+    const id = this.playerId(name);
+    return { id, username: name, token: await this.app.token({ id, username: name, roles: ['admin'] }) };
   }
 }

@@ -3,79 +3,39 @@ import {
   EPOCH_FACTOR,
   MAX_BOARD_SIZE,
   prefixMax,
+  rankRun,
   sameEntry,
+  viewId,
   type BoardEntry,
+  type BoardPage,
+  type BoardView,
+  type CachedStanding,
   type RankingCache,
 } from './ranking-cache.js';
 
-/** In-process ranking cache for the embedded default (one instance); same semantics as the Redis one. */
-export class MemoryRankingCache implements RankingCache {
+/** One view: a sorted array (binary search) plus the distinct scores, for the embedded default. */
+class MemoryView {
   /** Sorted by compareEntries. */
-  private readonly board: BoardEntry[] = [];
-  private readonly byId = new Map<string, BoardEntry>();
+  readonly board: BoardEntry[] = [];
+  readonly byId = new Map<string, BoardEntry>();
+  /** Distinct scores, descending, with how many entries hold each. */
+  readonly scores: number[] = [];
+  readonly scoreCounts = new Map<number, number>();
   /** changedAt[r - 1] = seq of the last change that put a player at rank r. */
-  private readonly changedAt: number[] = new Array(MAX_BOARD_SIZE).fill(0);
-  private currentSeq: number | null = null;
+  readonly changedAt: number[] = new Array(MAX_BOARD_SIZE).fill(0);
+  seq: number | null = null;
+  expireAtMs = 0;
 
-  async apply(entry: BoardEntry) {
-    if (this.currentSeq === null) return null;
-    const rank = this.merge(entry);
-    if (rank !== undefined) this.bump(rank);
+  bump(rank: number) {
+    this.seq = (this.seq ?? 0) + 1;
+    if (rank <= MAX_BOARD_SIZE) this.changedAt[rank - 1] = this.seq;
+  }
+
+  /** Merges a newer state; returns the player's new position, or undefined when nothing changed. */
+  merge(entry: BoardEntry): number | undefined {
     const current = this.byId.get(entry.playerId);
-    return { seq: this.currentSeq, rank: current ? this.indexOf(current) + 1 : 0 };
-  }
-
-  async top(n: number) {
-    if (this.currentSeq === null) return null;
-    const prefixSeqs = prefixMax(this.changedAt.slice(0, n));
-    return { seq: prefixSeqs[n - 1] ?? 0, prefixSeqs, entries: this.board.slice(0, n).map((e, i) => ({ ...e, rank: i + 1 })) };
-  }
-
-  async rankOf(playerId: string) {
-    if (this.currentSeq === null) return null;
-    const entry = this.byId.get(playerId);
-    return entry ? this.indexOf(entry) + 1 : undefined;
-  }
-
-  async seq() {
-    return this.currentSeq;
-  }
-
-  async all() {
-    return this.board.map((e) => ({ ...e }));
-  }
-
-  async rebuild(epoch: number, entries: BoardEntry[]) {
-    for (const e of entries) this.merge(e);
-    this.currentSeq = Math.max(this.currentSeq ?? 0, epoch * EPOCH_FACTOR);
-    this.bump(1);
-  }
-
-  async repair(seen: BoardEntry | undefined, truth: BoardEntry) {
-    const current = this.byId.get(truth.playerId);
-    if (!(current === seen || sameEntry(current, seen))) return false;
-    if (current) this.remove(current);
-    if (truth.score > 0) this.insert({ ...truth });
-    if (this.currentSeq !== null) this.bump(1);
-    return true;
-  }
-
-  async rename(playerId: string, username: string) {
-    const e = this.byId.get(playerId);
-    if (!e || e.username === username) return;
-    e.username = username;
-    if (this.currentSeq !== null) this.bump(this.indexOf(e) + 1);
-  }
-
-  private bump(rank: number) {
-    this.currentSeq = (this.currentSeq ?? 0) + 1;
-    if (rank <= MAX_BOARD_SIZE) this.changedAt[rank - 1] = this.currentSeq;
-  }
-
-  /** Merges a newer state; returns the player's new rank, or undefined when nothing changed. */
-  private merge(entry: BoardEntry): number | undefined {
+    if (current) current.username = entry.username;
     if (entry.score <= 0) return undefined;
-    const current = this.byId.get(entry.playerId);
     if (current) {
       if (current.score >= entry.score) return undefined;
       this.remove(current);
@@ -83,20 +43,29 @@ export class MemoryRankingCache implements RankingCache {
     return this.insert({ ...entry }) + 1;
   }
 
-  private insert(entry: BoardEntry): number {
+  insert(entry: BoardEntry): number {
     const at = this.indexOf(entry);
     this.board.splice(at, 0, entry);
     this.byId.set(entry.playerId, entry);
+    const count = this.scoreCounts.get(entry.score) ?? 0;
+    this.scoreCounts.set(entry.score, count + 1);
+    if (count === 0) this.scores.splice(this.higherScores(entry.score), 0, entry.score);
     return at;
   }
 
-  private remove(entry: BoardEntry) {
+  remove(entry: BoardEntry) {
     this.board.splice(this.indexOf(entry), 1);
     this.byId.delete(entry.playerId);
+    const count = this.scoreCounts.get(entry.score)! - 1;
+    if (count > 0) this.scoreCounts.set(entry.score, count);
+    else {
+      this.scoreCounts.delete(entry.score);
+      this.scores.splice(this.higherScores(entry.score), 1);
+    }
   }
 
   /** Binary search: where `entry` is (or would go). */
-  private indexOf(entry: BoardEntry): number {
+  indexOf(entry: BoardEntry): number {
     let lo = 0;
     let hi = this.board.length;
     while (lo < hi) {
@@ -105,5 +74,150 @@ export class MemoryRankingCache implements RankingCache {
       else hi = mid;
     }
     return lo;
+  }
+
+  /** Entries with a strictly higher score (binary search on the board). */
+  private higherEntries(score: number): number {
+    let lo = 0;
+    let hi = this.board.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.board[mid]!.score > score) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Distinct scores strictly higher than `score`. */
+  higherScores(score: number): number {
+    let lo = 0;
+    let hi = this.scores.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.scores[mid]! > score) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  standing(playerId: string): CachedStanding | undefined {
+    const e = this.byId.get(playerId);
+    if (!e) return undefined;
+    return {
+      position: this.indexOf(e) + 1,
+      competitionRank: this.higherEntries(e.score) + 1,
+      denseRank: this.higherScores(e.score) + 1,
+      score: e.score,
+      total: this.board.length,
+      seq: this.seq ?? 0,
+    };
+  }
+
+  range(start: number, n: number) {
+    const entries = this.board.slice(start, start + n).map((e) => ({ ...e }));
+    const first = entries[0];
+    return first ? rankRun(entries, start + 1, this.higherEntries(first.score) + 1, this.higherScores(first.score) + 1) : [];
+  }
+}
+
+/** In-process ranking cache for the embedded default (one instance); same contract as the Redis one. */
+export class MemoryRankingCache implements RankingCache {
+  private readonly views = new Map<string, MemoryView>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The warm view, or undefined (cold or expired: an expired view is dropped, as Redis would). */
+  private warm(view: BoardView): MemoryView | undefined {
+    const id = viewId(view);
+    const v = this.views.get(id);
+    if (v && v.expireAtMs > 0 && v.expireAtMs <= this.now()) {
+      this.views.delete(id);
+      return undefined;
+    }
+    return v?.seq === null ? undefined : v;
+  }
+
+  async apply(view: BoardView, entry: BoardEntry, expireAtMs?: number | null) {
+    const v = this.warm(view);
+    if (!v) return null;
+    const position = v.merge(entry);
+    if (position !== undefined) v.bump(position);
+    if (expireAtMs) v.expireAtMs = expireAtMs;
+    return v.standing(entry.playerId) ?? { position: 0, competitionRank: 0, denseRank: 0, score: 0, total: v.board.length, seq: v.seq ?? 0 };
+  }
+
+  async page(view: BoardView, offset: number, n: number): Promise<BoardPage | null> {
+    const v = this.warm(view);
+    if (!v) return null;
+    const prefixSeqs = offset === 0 ? prefixMax(v.changedAt.slice(0, Math.min(n, MAX_BOARD_SIZE))) : [];
+    return {
+      seq: offset === 0 ? (prefixSeqs.at(-1) ?? v.seq!) : v.seq!,
+      total: v.board.length,
+      entries: v.range(offset, n),
+      prefixSeqs,
+    };
+  }
+
+  async around(view: BoardView, playerId: string, above: number, below: number): Promise<BoardPage | null> {
+    const v = this.warm(view);
+    if (!v) return null;
+    const w = above + below + 1;
+    const e = v.byId.get(playerId);
+    const start = e ? Math.max(0, Math.min(v.indexOf(e) - above, v.board.length - w)) : 0;
+    return { seq: v.seq!, total: v.board.length, entries: v.range(start, w), prefixSeqs: [] };
+  }
+
+  async standing(view: BoardView, playerId: string) {
+    const v = this.warm(view);
+    return v ? v.standing(playerId) : null;
+  }
+
+  async seq(view: BoardView) {
+    return this.warm(view)?.seq ?? null;
+  }
+
+  async all(view: BoardView) {
+    return (this.warm(view)?.board ?? []).map((e) => ({ ...e }));
+  }
+
+  async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null) {
+    const id = viewId(view);
+    let v = this.views.get(id);
+    if (!v) this.views.set(id, (v = new MemoryView()));
+    for (const e of entries) v.merge(e);
+    v.seq = Math.max(v.seq ?? 0, epoch * EPOCH_FACTOR);
+    v.bump(1);
+    v.expireAtMs = expireAtMs ?? 0;
+  }
+
+  async repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry) {
+    const v = this.warm(view);
+    if (!v) return false;
+    const current = v.byId.get(truth.playerId);
+    if (!(current === seen || sameEntry(current, seen))) return false;
+    if (current) v.remove(current);
+    if (truth.score > 0) v.insert({ ...truth });
+    v.bump(1);
+    return true;
+  }
+
+  async rename(playerId: string, username: string) {
+    for (const id of [...this.views.keys()]) {
+      const v = this.views.get(id)!;
+      const e = v.byId.get(playerId);
+      if (!e || e.username === username) continue;
+      e.username = username;
+      if (v.seq !== null) v.bump(v.indexOf(e) + 1);
+    }
+  }
+
+  async warmViews() {
+    const out: BoardView[] = [];
+    for (const id of [...this.views.keys()]) {
+      const [board, period, segment] = id.split('|') as [string, string, string];
+      const view = { board, period, segment: segment === '' ? null : decodeURIComponent(segment) };
+      if (this.warm(view)) out.push(view);
+    }
+    return out;
   }
 }

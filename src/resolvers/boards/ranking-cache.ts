@@ -1,33 +1,107 @@
 /**
- * The ranking cache: the ordered board (score desc, first to reach first) kept
- * hot for reads. Postgres is the truth; the cache is rebuilt and reconciled from it.
+ * The ranking cache port: one ordered standings table per board view (board,
+ * period, segment), kept hot for reads. Postgres is the truth; the cache is
+ * rebuilt and reconciled from it. Two implementations, Redis (shared by every
+ * instance) and in-process (the embedded default), pass one contract suite.
  *
- * Scores only grow (points are positive), so `apply` keeps whichever of the
- * cached and the offered state has the higher score: a slow commit that lands
- * after a newer one can never move a player backwards.
+ * Order: score descending, then who reached that score first on this view
+ * (`reachedSeq`, the credit id), then player id for a total order.
  *
- * `seq` is the board version: epoch * 2^32 + changes since the epoch began.
+ * Scores on a view only grow (points are positive), so `apply` keeps whichever
+ * of the cached and the offered state has the higher score: a slow commit that
+ * lands after a newer one can never move a player backwards.
+ *
+ * `seq` is the view's version: epoch * 2^32 + changes since the epoch began.
  * The epoch comes from a Postgres sequence at every rebuild, so seq never
  * decreases, even when Redis loses its data or the process restarts.
  */
+export interface BoardView {
+  board: string;
+  /** Period key ("all", "2026-11-30", "2026-11", "17"). */
+  period: string;
+  /** Segment value on segmented boards, else null. */
+  segment: string | null;
+}
+
+/** A stable string for maps and Redis keys. */
+export function viewId(view: BoardView): string {
+  return `${view.board}|${view.period}|${view.segment === null ? '' : encodeURIComponent(view.segment)}`;
+}
+
+export function parseViewId(id: string): BoardView {
+  const [board, period, segment] = id.split('|') as [string, string, string];
+  return { board, period, segment: segment === '' ? null : decodeURIComponent(segment) };
+}
+
 export interface BoardEntry {
   playerId: string;
   username: string;
   score: number;
-  /** Global order in which the score was reached (credit id); lower wins ties. */
+  /** Credit id at which the score was reached on this view; lower wins ties. */
   reachedSeq: number;
 }
 
 export interface RankedEntry extends BoardEntry {
-  rank: number;
+  /** 1-based, unique: the order above. */
+  position: number;
+  /** 1 + entries with a strictly higher score (1, 2, 2, 4). */
+  competitionRank: number;
+  /** 1 + distinct higher scores (1, 2, 2, 3). */
+  denseRank: number;
 }
 
-export interface BoardSnapshot {
+export interface BoardPage {
+  /** The view's seq; for a top page (offset 0), the seq of the last change within it. */
   seq: number;
+  total: number;
   entries: RankedEntry[];
-  /** prefixSeqs[k - 1] = the seq of the top k (k <= n): one read serves every smaller board too. */
+  /** Top pages only: prefixSeqs[k - 1] = the seq of the top k, so one read serves every smaller board. */
   prefixSeqs: number[];
 }
+
+export interface CachedStanding {
+  position: number;
+  competitionRank: number;
+  denseRank: number;
+  score: number;
+  total: number;
+  seq: number;
+}
+
+export interface RankingCache {
+  /**
+   * Merges one player's committed state into a view. Returns the player's
+   * standing right after it (one round trip), or null when the view is cold
+   * (needs a rebuild). `expireAtMs` lets a finished period's view expire.
+   */
+  apply(view: BoardView, entry: BoardEntry, expireAtMs?: number | null): Promise<CachedStanding | null>;
+  /** `n` entries from `offset` (0-based), read atomically with the seq; null when cold. */
+  page(view: BoardView, offset: number, n: number): Promise<BoardPage | null>;
+  /**
+   * The `above + below + 1` entries around a player, shifted at either end so
+   * the window is full and holds the player; the top when the player has no
+   * entry. Null when cold.
+   */
+  around(view: BoardView, playerId: string, above: number, below: number): Promise<BoardPage | null>;
+  /** A player's standing; undefined without an entry, null when cold. */
+  standing(view: BoardView, playerId: string): Promise<CachedStanding | undefined | null>;
+  /** Current seq of the view; null when cold. */
+  seq(view: BoardView): Promise<number | null>;
+  /** Every cached entry of a view (for reconcile). */
+  all(view: BoardView): Promise<BoardEntry[]>;
+  /** Starts a new epoch for the view and merges `entries` (never lowers a newer cached score). */
+  rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null): Promise<void>;
+  /** Replaces a drifted entry with the truth, only if it still equals `seen`. Returns true when changed. */
+  repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry): Promise<boolean>;
+  /** Renames a player on every warm view that holds them (a visible change moves that view's seq). */
+  rename(playerId: string, username: string): Promise<void>;
+  /** Views currently warm (rebuilt and not expired). */
+  warmViews(): Promise<BoardView[]>;
+}
+
+export const EPOCH_FACTOR = 2 ** 32;
+/** Largest `first` a board can be asked for, and the ranks whose changes are tracked per view. */
+export const MAX_BOARD_SIZE = 100;
 
 /** Running maximum: the seq of each top-k board from the last change at each rank. */
 export function prefixMax(changedAt: number[]): number[] {
@@ -35,37 +109,7 @@ export function prefixMax(changedAt: number[]): number[] {
   return changedAt.map((v) => (max = Math.max(max, v)));
 }
 
-export interface RankingCache {
-  /**
-   * Merges one player's committed state. Returns the board seq after it and the
-   * player's rank (one round trip), or null when the cache is cold (needs a rebuild).
-   */
-  apply(entry: BoardEntry): Promise<{ seq: number; rank: number } | null>;
-  /**
-   * Top n, read atomically with its seq: the seq of the last change that
-   * touched ranks 1..n, so it is the same for the same top n on every instance
-   * and changes exactly when the top n does. Null when cold.
-   */
-  top(n: number): Promise<BoardSnapshot | null>;
-  /** 1-based rank, undefined when the player is not on the board, null when cold. */
-  rankOf(playerId: string): Promise<number | undefined | null>;
-  /** Current seq of the whole board; null when cold. */
-  seq(): Promise<number | null>;
-  /** Every cached entry (for reconcile). */
-  all(): Promise<BoardEntry[]>;
-  /** Starts a new epoch and merges `entries` (never lowers a newer cached score). */
-  rebuild(epoch: number, entries: BoardEntry[]): Promise<void>;
-  /** Replaces a drifted entry with the truth, only if it still equals `seen`. Returns true when changed. */
-  repair(seen: BoardEntry | undefined, truth: BoardEntry): Promise<boolean>;
-  /** Renames a player if cached. */
-  rename(playerId: string, username: string): Promise<void>;
-}
-
-export const EPOCH_FACTOR = 2 ** 32;
-/** Largest `first` a board can be asked for. */
-export const MAX_BOARD_SIZE = 100;
-
-/** Sort order of the board: score desc, then who reached it first, then id for total order. */
+/** Sort order of a view: score desc, then who reached it first, then id for total order. */
 export function compareEntries(a: BoardEntry, b: BoardEntry): number {
   if (a.score !== b.score) return b.score - a.score;
   if (a.reachedSeq !== b.reachedSeq) return a.reachedSeq - b.reachedSeq;
@@ -73,5 +117,24 @@ export function compareEntries(a: BoardEntry, b: BoardEntry): number {
 }
 
 export function sameEntry(a: BoardEntry | undefined, b: BoardEntry | undefined): boolean {
-  return !!a && !!b && a.playerId === b.playerId && a.score === b.score && a.reachedSeq === b.reachedSeq;
+  return !!a && !!b && a.playerId === b.playerId && a.score === b.score && a.reachedSeq === b.reachedSeq && a.username === b.username;
+}
+
+/**
+ * Ranks for a run of consecutive entries, given the first one's position and
+ * ranks: within the run, ties share the competition and dense rank.
+ */
+export function rankRun(entries: BoardEntry[], firstPosition: number, firstCompetition: number, firstDense: number): RankedEntry[] {
+  const out: RankedEntry[] = [];
+  let competition = firstCompetition;
+  let dense = firstDense;
+  entries.forEach((e, i) => {
+    const prev = entries[i - 1];
+    if (prev && prev.score !== e.score) {
+      competition = firstPosition + i;
+      dense += 1;
+    }
+    out.push({ ...e, position: firstPosition + i, competitionRank: competition, denseRank: dense });
+  });
+  return out;
 }

@@ -1,179 +1,290 @@
-import type { BoardEntry, BoardSnapshot, RankedEntry } from './ranking-cache.js';
-import { sameEntry } from './ranking-cache.js';
-import type { Services } from '../../services.js';
+import type { PrismaClient } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics.js';
+import type { Bus } from '../live/bus.js';
+import { isFinal, type Period } from './periods.js';
+import {
+  EPOCH_FACTOR,
+  rankRun,
+  viewId,
+  type BoardEntry,
+  type BoardPage,
+  type BoardView,
+  type CachedStanding,
+  type RankingCache,
+} from './ranking-cache.js';
 
 /**
- * Reading and maintaining the ranking. Reads come from the ranking cache; when
- * it is cold or unreachable they fall back to Postgres (the truth) and a
- * rebuild is scheduled.
+ * Reading and maintaining the standings of every board view. Views of periods
+ * that can still change are served by the ranking cache (O(log n) per read);
+ * when it is cold or unreachable they fall back to Postgres (the truth) and a
+ * rebuild is scheduled. Final periods never change again and are read from
+ * Postgres.
  */
 
-export interface Leaderboard {
-  seq: number;
-  entries: RankedEntry[];
-  updatedAt: Date;
+/** seq of a final period's board: above any seq it had while live, identical on every instance. */
+const FINAL_SEQ_BASE = 2 ** 52;
+/** A finished period's cache keys live this long after the period became final (late reads are cheap). */
+const CACHE_GRACE_MS = 3_600_000;
+const REBUILD_CHUNK = 5_000;
+
+export interface RankingDeps {
+  prisma: PrismaClient;
+  cache: RankingCache;
+  bus: Bus;
+  logger: Logger;
+  metrics: Metrics;
+  ticketTtlSeconds: number;
 }
 
-export { MAX_BOARD_SIZE } from './ranking-cache.js';
-
-/** Highest seq this instance has seen: the answer while the cache is unreachable. */
-const lastSeq = new WeakMap<Services, number>();
-export function noteSeq(services: Services, seq: number): number {
-  const best = Math.max(lastSeq.get(services) ?? 0, seq);
-  lastSeq.set(services, best);
-  return best;
-}
-export const lastKnownSeq = (services: Services) => lastSeq.get(services) ?? 0;
-
-export async function readBoard(services: Services, first: number): Promise<Leaderboard> {
-  return (await readBoards(services, [first])).get(first)!;
+/** A view together with the period it names (for finality and cache expiry). */
+export interface ResolvedView extends BoardView {
+  periodInfo: Period;
 }
 
-/**
- * Boards of several sizes from ONE read: the cache's top `largest`, sliced, each
- * slice with its own seq; Postgres (with the last known seq) when the cache
- * cannot answer.
- */
-export async function readBoards(services: Services, firsts: number[]): Promise<Map<number, Leaderboard>> {
-  const largest = Math.max(...firsts);
-  const out = new Map<number, Leaderboard>();
-  const updatedAt = new Date();
-  const cached = await readCachedBoard(services, largest);
-  if (cached) {
-    noteSeq(services, cached.seq);
-    for (const first of firsts) {
-      out.set(first, { seq: cached.prefixSeqs[first - 1] ?? cached.seq, entries: cached.entries.slice(0, first), updatedAt });
+export class BoardRanking {
+  /** Highest seq this instance has seen per view: the answer while the cache is unreachable. */
+  private readonly lastSeq = new Map<string, number>();
+  /** One rebuild at a time per view; concurrent callers share it. */
+  private readonly rebuilding = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: RankingDeps) {}
+
+  get cache(): RankingCache {
+    return this.deps.cache;
+  }
+
+  noteSeq(view: BoardView, seq: number): number {
+    const id = viewId(view);
+    const best = Math.max(this.lastSeq.get(id) ?? 0, seq);
+    if (this.lastSeq.size > 100_000) this.lastSeq.clear(); // bounded; a forgotten view falls back to 0 only while the cache is down
+    this.lastSeq.set(id, best);
+    return best;
+  }
+
+  lastKnownSeq(view: BoardView): number {
+    return this.lastSeq.get(viewId(view)) ?? 0;
+  }
+
+  private final(view: ResolvedView): boolean {
+    return isFinal(view.periodInfo, this.deps.ticketTtlSeconds, Date.now());
+  }
+
+  /** When a view's cache keys may go: an hour after its period became final; never for ALL_TIME. */
+  expireAt(period: Period): number | null {
+    return period.endsAt ? period.endsAt.getTime() + this.deps.ticketTtlSeconds * 1000 + CACHE_GRACE_MS : null;
+  }
+
+  /** `n` entries from `offset`. */
+  async page(view: ResolvedView, offset: number, n: number): Promise<BoardPage> {
+    if (!this.final(view)) {
+      const cached = await this.fromCache(view, () => this.deps.cache.page(view, offset, n));
+      if (cached) return cached;
     }
-    return out;
+    return this.pageFromDatabase(view, offset, n);
   }
-  const entries = await boardFromDatabase(services, largest);
-  for (const first of firsts) out.set(first, { seq: lastKnownSeq(services), entries: entries.slice(0, first), updatedAt });
-  return out;
-}
 
-/** The cached top `first`, or null (and a rebuild scheduled) when the cache cannot answer. */
-export async function readCachedBoard(services: Services, first: number): Promise<BoardSnapshot | null> {
-  try {
-    const snapshot = await services.rankingCache.top(first);
-    if (snapshot) return snapshot;
-    scheduleRebuild(services, 'cold');
-  } catch (error) {
-    services.logger.warn({ err: (error as Error).message }, 'ranking cache unavailable; reading Postgres');
+  /** The entries around a player (the top when they have no entry). */
+  async around(view: ResolvedView, playerId: string, above: number, below: number): Promise<BoardPage> {
+    if (!this.final(view)) {
+      const cached = await this.fromCache(view, () => this.deps.cache.around(view, playerId, above, below));
+      if (cached) return cached;
+    }
+    const w = above + below + 1;
+    const standing = await this.standingFromDatabase(view, playerId);
+    const start = standing ? Math.max(0, Math.min(standing.position - 1 - above, standing.total - w)) : 0;
+    return this.pageFromDatabase(view, start, w);
   }
-  return null;
-}
 
-export async function boardFromDatabase(services: Services, first: number): Promise<RankedEntry[]> {
-  const rows = await services.prisma.player.findMany({
-    where: { score: { gt: 0 } },
-    orderBy: [{ score: 'desc' }, { reachedSeq: 'asc' }, { id: 'asc' }],
-    take: first,
-    select: { id: true, username: true, score: true, reachedSeq: true },
-  });
-  return rows.map((r, i) => ({ ...toEntry(r), rank: i + 1 }));
-}
-
-export async function rankOf(services: Services, entry: Omit<BoardEntry, 'username'>): Promise<number> {
-  try {
-    const rank = await services.rankingCache.rankOf(entry.playerId);
-    if (typeof rank === 'number') return rank;
-    if (rank === null) scheduleRebuild(services, 'cold');
-  } catch {
-    // fall through to Postgres
+  /** A player's standing on a view; undefined without an entry there. */
+  async standing(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
+    if (!this.final(view)) {
+      try {
+        const cached = await this.deps.cache.standing(view, playerId);
+        if (cached !== null) {
+          if (cached) cached.seq = this.noteSeq(view, cached.seq);
+          return cached;
+        }
+        await this.coldRead(view);
+      } catch (error) {
+        this.cacheDown(error);
+      }
+    }
+    return this.standingFromDatabase(view, playerId);
   }
-  const [row] = await services.prisma.$queryRaw<{ ahead: bigint }[]>`
-    SELECT count(*) AS ahead FROM players
-    WHERE score > ${entry.score} OR (score = ${entry.score} AND reached_seq < ${entry.reachedSeq})`;
-  return Number(row!.ahead) + 1;
-}
 
-const rebuilding = new WeakMap<Services, Promise<void>>();
-
-/** Rebuilds the cache from Postgres once at a time per instance; concurrent callers share it. */
-export function scheduleRebuild(services: Services, reason: string): Promise<void> {
-  const running = rebuilding.get(services);
-  if (running) return running;
-  const task = rebuildFromDatabase(services, reason)
-    .catch((error: Error) => services.logger.warn({ err: error.message, reason }, 'ranking cache rebuild failed'))
-    .finally(() => rebuilding.delete(services));
-  rebuilding.set(services, task);
-  return task;
-}
-
-async function rebuildFromDatabase(services: Services, reason: string): Promise<void> {
-  const started = Date.now();
-  const [{ epoch }] = await services.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT nextval('board_epoch_seq') AS epoch`;
-  const entries = await allScoredPlayers(services);
-  await services.rankingCache.rebuild(Number(epoch), entries);
-  services.metrics.cacheRebuilds.inc({ reason });
-  services.logger.info({ reason, players: entries.length, ms: Date.now() - started }, 'ranking cache rebuilt from Postgres');
-  await publishBoardChanged(services);
-}
-
-/**
- * Brings the cache back to Postgres' truth: entries that are behind are merged,
- * entries that differ otherwise (someone edited Redis) are replaced, but only if
- * they did not change meanwhile. Returns the number of entries fixed.
- */
-export async function reconcile(services: Services): Promise<number> {
-  if ((await services.rankingCache.seq()) === null) {
-    await scheduleRebuild(services, 'cold');
-    return 0;
+  /**
+   * After a credit committed: merges the entry into the view's cache and returns
+   * the player's standing there. If the view is cold it is rebuilt from Postgres
+   * (which already holds this credit); if the cache is down, Postgres answers.
+   */
+  async apply(view: ResolvedView, entry: BoardEntry): Promise<CachedStanding> {
+    const expireAt = this.expireAt(view.periodInfo);
+    try {
+      let applied = await this.deps.cache.apply(view, entry, expireAt);
+      if (!applied) {
+        await this.scheduleRebuild(view, 'cold');
+        applied = await this.deps.cache.apply(view, entry, expireAt);
+      }
+      if (applied && applied.position > 0) return { ...applied, seq: this.noteSeq(view, applied.seq) };
+    } catch (error) {
+      this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache update failed; will rebuild');
+      void this.scheduleRebuild(view, 'apply-failed');
+    }
+    return (await this.standingFromDatabase(view, entry.playerId))!;
   }
-  // Cache first, then Postgres: a legitimate cached score is then never above the truth we read.
-  const cached = new Map((await services.rankingCache.all()).map((e) => [e.playerId, e]));
-  const truth = new Map((await allScoredPlayers(services)).map((e) => [e.playerId, e]));
-  let fixed = 0;
-  for (const id of new Set([...cached.keys(), ...truth.keys()])) {
-    const seen = cached.get(id);
-    const real = truth.get(id) ?? (await freshEntry(services, id));
-    if (sameEntry(seen, real)) continue;
-    if (seen && real.score > seen.score) {
-      await services.rankingCache.apply(real);
-    } else if (await services.rankingCache.repair(seen, real)) {
-      services.metrics.cacheRepairs.inc();
-      services.logger.warn({ playerId: id, cached: seen, truth: real }, 'ranking cache drift repaired');
-    } else continue;
-    fixed += 1;
+
+  private async fromCache(view: ResolvedView, read: () => Promise<BoardPage | null>): Promise<BoardPage | null> {
+    try {
+      const page = await read();
+      if (page) {
+        page.seq = this.noteSeq(view, page.seq);
+        return page;
+      }
+      await this.coldRead(view);
+    } catch (error) {
+      this.cacheDown(error);
+    }
+    return null;
   }
-  if (fixed > 0) await publishBoardChanged(services);
-  return fixed;
-}
 
-async function freshEntry(services: Services, playerId: string): Promise<BoardEntry> {
-  const row = await services.prisma.player.findUnique({
-    where: { id: playerId },
-    select: { id: true, username: true, score: true, reachedSeq: true },
-  });
-  return row ? toEntry(row) : { playerId, username: playerId, score: 0, reachedSeq: 0 };
-}
+  /**
+   * A read found the view cold. Only a view with entries is rebuilt: reads of
+   * empty or made-up views (any segment string) must not fill the cache.
+   */
+  private async coldRead(view: ResolvedView) {
+    const [row] = await this.deps.prisma.$queryRaw<{ any: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)}) AS any`;
+    if (row?.any) void this.scheduleRebuild(view, 'cold');
+  }
 
-async function allScoredPlayers(services: Services): Promise<BoardEntry[]> {
-  const out: BoardEntry[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const rows = await services.prisma.player.findMany({
-      where: { score: { gt: 0 } },
-      orderBy: { id: 'asc' },
-      take: 5_000,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
-      select: { id: true, username: true, score: true, reachedSeq: true },
-    });
-    out.push(...rows.map(toEntry));
-    if (rows.length < 5_000) return out;
-    cursor = rows.at(-1)!.id;
+  private cacheDown(error: unknown) {
+    this.deps.logger.warn({ err: (error as Error).message }, 'ranking cache unavailable; reading Postgres');
+  }
+
+  /** Rebuilds one view from Postgres once at a time per instance; concurrent callers share it. */
+  scheduleRebuild(view: ResolvedView, reason: string): Promise<void> {
+    const id = viewId(view);
+    const running = this.rebuilding.get(id);
+    if (running) return running;
+    const task = this.rebuild(view, reason)
+      .catch((error: Error) => this.deps.logger.warn({ err: error.message, reason, view: id }, 'ranking cache rebuild failed'))
+      .finally(() => this.rebuilding.delete(id));
+    this.rebuilding.set(id, task);
+    return task;
+  }
+
+  private async rebuild(view: ResolvedView, reason: string): Promise<void> {
+    const started = Date.now();
+    const [{ epoch }] = await this.deps.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT nextval('board_epoch_seq') AS epoch`;
+    const entries = await this.allFromDatabase(view);
+    await this.deps.cache.rebuild(view, Number(epoch), entries, this.expireAt(view.periodInfo));
+    this.noteSeq(view, Number(epoch) * EPOCH_FACTOR);
+    this.deps.metrics.cacheRebuilds.inc({ reason });
+    this.deps.logger.info({ reason, view: viewId(view), players: entries.length, ms: Date.now() - started }, 'ranking cache view rebuilt from Postgres');
+    await this.publishChanged([view]);
+  }
+
+  /** Tells every instance these views may have changed. Best effort: a lost notice is healed by reconnect resync. */
+  async publishChanged(views: BoardView[]): Promise<void> {
+    try {
+      await this.deps.bus.publish('BOARD_CHANGED', { views: views.map(viewId) });
+    } catch (error) {
+      this.deps.logger.warn({ err: (error as Error).message }, 'board-changed publish failed');
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Postgres: the truth. Every query walks board_entries_ranking_idx.
+
+  async allFromDatabase(view: BoardView): Promise<BoardEntry[]> {
+    const out: BoardEntry[] = [];
+    let after = '';
+    for (;;) {
+      const rows = await this.deps.prisma.$queryRaw<EntryRow[]>`
+        SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq"
+        FROM board_entries be JOIN players p ON p.id = be.player_id
+        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segmentColumn(view)} AND be.player_id > ${after}
+        ORDER BY be.player_id LIMIT ${REBUILD_CHUNK}`;
+      out.push(...rows.map(toEntry));
+      if (rows.length < REBUILD_CHUNK) return out;
+      after = rows.at(-1)!.playerId;
+    }
+  }
+
+  async pageFromDatabase(view: ResolvedView, offset: number, n: number): Promise<BoardPage> {
+    const segment = segmentColumn(view);
+    const [rows, [stats]] = await Promise.all([
+      this.deps.prisma.$queryRaw<EntryRow[]>`
+        SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq"
+        FROM board_entries be JOIN players p ON p.id = be.player_id
+        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment}
+        ORDER BY be.score DESC, be.reached_seq, be.player_id LIMIT ${n} OFFSET ${offset}`,
+      this.deps.prisma.$queryRaw<[{ total: bigint; last: bigint | null }]>`
+        SELECT count(*) AS total, max(reached_seq) AS last FROM board_entries
+        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment}`,
+    ]);
+    const entries = rows.map(toEntry);
+    const first = entries[0];
+    const ranks = first ? await this.ranksFromDatabase(view, first.score) : { competition: 0, dense: 0 };
+    return {
+      seq: this.databaseSeq(view, stats),
+      total: Number(stats.total),
+      entries: rankRun(entries, offset + 1, ranks.competition, ranks.dense),
+      prefixSeqs: [],
+    };
+  }
+
+  async standingFromDatabase(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
+    const segment = segmentColumn(view);
+    const [row] = await this.deps.prisma.$queryRaw<{ score: bigint; reachedSeq: bigint }[]>`
+      SELECT score, reached_seq AS "reachedSeq" FROM board_entries
+      WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`;
+    if (!row) return undefined;
+    const [[counts], ranks] = await Promise.all([
+      this.deps.prisma.$queryRaw<[{ ahead: bigint; total: bigint; last: bigint | null }]>`
+        SELECT count(*) FILTER (WHERE score > ${row.score} OR (score = ${row.score} AND (reached_seq < ${row.reachedSeq}
+                 OR (reached_seq = ${row.reachedSeq} AND player_id < ${playerId})))) AS ahead,
+               count(*) AS total, max(reached_seq) AS last
+        FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment}`,
+      this.ranksFromDatabase(view, Number(row.score)),
+    ]);
+    return {
+      position: Number(counts.ahead) + 1,
+      competitionRank: ranks.competition,
+      denseRank: ranks.dense,
+      score: Number(row.score),
+      total: Number(counts.total),
+      seq: this.databaseSeq(view, counts),
+    };
+  }
+
+  private async ranksFromDatabase(view: BoardView, score: number) {
+    const [r] = await this.deps.prisma.$queryRaw<[{ higher: bigint; distinctHigher: bigint }]>`
+      SELECT count(*) AS higher, count(DISTINCT score) AS "distinctHigher" FROM board_entries
+      WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)} AND score > ${score}`;
+    return { competition: Number(r.higher) + 1, dense: Number(r.distinctHigher) + 1 };
+  }
+
+  /** Live views: the last seq seen; final views: derived from their data, so the same everywhere. */
+  private databaseSeq(view: ResolvedView, stats: { last: bigint | null }): number {
+    if (this.final(view)) return FINAL_SEQ_BASE + Number(stats.last ?? 0);
+    return this.lastKnownSeq(view);
   }
 }
 
-export function toEntry(row: { id: string; username: string; score: bigint | number; reachedSeq: bigint | number }): BoardEntry {
-  return { playerId: row.id, username: row.username, score: Number(row.score), reachedSeq: Number(row.reachedSeq) };
+interface EntryRow {
+  playerId: string;
+  username: string;
+  score: bigint;
+  reachedSeq: bigint;
 }
 
-/** Tells every instance the board may have changed. Best effort: a lost notice is healed by reconnect resync. */
-export async function publishBoardChanged(services: Services, seq?: number): Promise<void> {
-  try {
-    await services.bus.publish('BOARD_CHANGED', { seq: seq ?? lastKnownSeq(services) });
-  } catch (error) {
-    services.logger.warn({ err: (error as Error).message }, 'board-changed publish failed');
-  }
+function toEntry(r: EntryRow): BoardEntry {
+  return { playerId: r.playerId, username: r.username, score: Number(r.score), reachedSeq: Number(r.reachedSeq) };
+}
+
+/** Unsegmented entries are stored with segment '' (a real segment value is never empty). */
+export function segmentColumn(view: BoardView): string {
+  return view.segment ?? '';
 }

@@ -1,4 +1,4 @@
-import { reconcile } from './ranking.js';
+import { reconcile } from './reconcile.js';
 import type { Services } from '../../services.js';
 
 /**

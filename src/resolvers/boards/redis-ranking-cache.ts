@@ -1,42 +1,102 @@
 import type { Redis } from 'ioredis';
-import { EPOCH_FACTOR, MAX_BOARD_SIZE, prefixMax, type BoardEntry, type BoardSnapshot, type RankingCache } from './ranking-cache.js';
+import {
+  EPOCH_FACTOR,
+  MAX_BOARD_SIZE,
+  parseViewId,
+  prefixMax,
+  rankRun,
+  viewId,
+  type BoardEntry,
+  type BoardPage,
+  type BoardView,
+  type CachedStanding,
+  type RankingCache,
+} from './ranking-cache.js';
 
 /**
- * Ranking cache in one Redis sorted set shared by every instance.
+ * Ranking cache in Redis, shared by every instance: per view, a sorted set and
+ * its companions, all under one hash tag (`{view}`) so every script touches a
+ * single slot.
  *
- * Sorted-set score = -score (ascending range = best first); member =
- * zero-padded reachedSeq + ':' + playerId, so equal scores order by who reached
- * them first. A hash maps playerId -> current member. All read-modify-write
- * happens in Lua, so each step is atomic across instances.
+ * Sorted-set score = -score (ascending range = best first); member = zero-padded
+ * reachedSeq + ':' + playerId, so equal scores order by who reached them first.
+ * A second sorted set holds each distinct score once (with a count), which makes
+ * the DENSE rank a ZCOUNT: O(log n) like every other read here.
  */
 
 const SEQ_WIDTH = 20;
-const MAX_TRACKED_RANK = MAX_BOARD_SIZE;
-const RANKS = Array.from({ length: MAX_TRACKED_RANK }, (_, i) => i + 1);
+const RANKS = Array.from({ length: MAX_BOARD_SIZE }, (_, i) => i + 1);
 const member = (e: BoardEntry) => `${String(e.reachedSeq).padStart(SEQ_WIDTH, '0')}:${e.playerId}`;
 const parseMember = (m: string) => ({ reachedSeq: Number(m.slice(0, SEQ_WIDTH)), playerId: m.slice(SEQ_WIDTH + 1) });
 
-// KEYS: 1 zset, 2 members, 3 names, 4 seq, 5 epoch, 6 changes (rank -> seq of the
-// last change that put a player at that rank; the seq of a top-N board is the
-// max over ranks 1..N, so it is the same on every instance for the same top N).
-// ARGV: mode ('apply' requires a warm cache and bumps seq per change), then
-//       groups of (playerId, score, member, username).
-const MERGE = `
+// KEYS (per view): 1 zset, 2 members (playerId -> member), 3 names, 4 seq, 5 epoch
+// (exists = warm), 6 changes (rank -> seq of the last change that put a player
+// at that rank; a top-N seq is the max over ranks 1..N, identical on every
+// instance for the same top N), 7 distinct scores zset, 8 distinct score counts.
+const NUM_KEYS = 8;
+
+const COMMON = `
+local function scoreKey(s) return string.format('%d', s) end
+local function dropScore(s)
+  local k = scoreKey(s)
+  if redis.call('HINCRBY', KEYS[8], k, -1) <= 0 then
+    redis.call('HDEL', KEYS[8], k)
+    redis.call('ZREM', KEYS[7], k)
+  end
+end
+local function addScore(s)
+  local k = scoreKey(s)
+  if redis.call('HINCRBY', KEYS[8], k, 1) == 1 then redis.call('ZADD', KEYS[7], -s, k) end
+end
+local function currentSeq() return tonumber(redis.call('GET', KEYS[4]) or '0') end
+-- {seq, position, competition, dense, total, score}; position 0 = no entry
+local function standing(id, seq)
+  local total = redis.call('ZCARD', KEYS[1])
+  local m = redis.call('HGET', KEYS[2], id)
+  if not m then return {seq, 0, 0, 0, total, 0} end
+  local zs = redis.call('ZSCORE', KEYS[1], m)
+  local pos = redis.call('ZRANK', KEYS[1], m) + 1
+  local comp = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. zs) + 1
+  local dense = redis.call('ZCOUNT', KEYS[7], '-inf', '(' .. zs) + 1
+  return {seq, pos, comp, dense, total, -tonumber(zs)}
+end
+-- entries from 0-based start: {flat member/score pairs, names, first competition, first dense}
+local function range(start, n)
+  local m = redis.call('ZRANGE', KEYS[1], start, start + n - 1, 'WITHSCORES')
+  if #m == 0 then return {m, {}, 0, 0} end
+  local ids = {}
+  for i = 1, #m, 2 do ids[#ids + 1] = string.sub(m[i], ${SEQ_WIDTH + 2}) end
+  return {m, redis.call('HMGET', KEYS[3], unpack(ids)),
+    redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. m[2]) + 1,
+    redis.call('ZCOUNT', KEYS[7], '-inf', '(' .. m[2]) + 1}
+end
+local function expire(at)
+  if at > 0 then for k = 1, ${NUM_KEYS} do redis.call('PEXPIREAT', KEYS[k], at) end end
+end
+`;
+
+// ARGV: mode ('apply' requires a warm view and bumps seq per change), expireAt
+// (ms, 0 = never), then groups of (playerId, score, member, username).
+const MERGE = `${COMMON}
 if ARGV[1] == 'apply' and redis.call('EXISTS', KEYS[5]) == 0 then return false end
 local changed = 0
 local best = 0
-for i = 2, #ARGV, 4 do
-  local id, score, m, name = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+for i = 3, #ARGV, 4 do
+  local id, score, m, name = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   redis.call('HSET', KEYS[3], id, name)
   local cur = redis.call('HGET', KEYS[2], id)
   local newer = true
   if cur then
     local curScore = -tonumber(redis.call('ZSCORE', KEYS[1], cur) or '0')
-    if curScore >= tonumber(score) then newer = false else redis.call('ZREM', KEYS[1], cur) end
+    if curScore >= score then newer = false else
+      redis.call('ZREM', KEYS[1], cur)
+      dropScore(curScore)
+    end
   end
   if newer then
-    redis.call('ZADD', KEYS[1], '-' .. score, m)
+    redis.call('ZADD', KEYS[1], -score, m)
     redis.call('HSET', KEYS[2], id, m)
+    addScore(score)
     changed = changed + 1
     local r = redis.call('ZRANK', KEYS[1], m) + 1
     if best == 0 or r < best then best = r end
@@ -44,17 +104,14 @@ for i = 2, #ARGV, 4 do
 end
 local seq
 if changed == 0 then
-  seq = tonumber(redis.call('GET', KEYS[4]) or '0')
+  seq = currentSeq()
 else
   seq = redis.call('INCR', KEYS[4])
   if ARGV[1] ~= 'apply' then best = 1 end
-  if best <= ${MAX_TRACKED_RANK} then redis.call('HSET', KEYS[6], best, seq) end
+  if best <= ${MAX_BOARD_SIZE} then redis.call('HSET', KEYS[6], best, seq) end
 end
--- The (last) player's rank now, so the caller needs no second round trip.
-local rank = 0
-local cur = redis.call('HGET', KEYS[2], ARGV[#ARGV - 3])
-if cur then rank = redis.call('ZRANK', KEYS[1], cur) + 1 end
-return {seq, rank}
+expire(tonumber(ARGV[2]))
+return standing(ARGV[#ARGV - 3], seq)
 `;
 
 // ARGV: epoch, base seq (epoch * 2^32, as a decimal string)
@@ -65,121 +122,151 @@ if tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[2]) then redis.ca
 return 1
 `;
 
-const FINISH_EPOCH = `
+// ARGV: expireAt
+const FINISH_EPOCH = `${COMMON}
 local seq = redis.call('INCR', KEYS[4])
 redis.call('HSET', KEYS[6], 1, seq)
+expire(tonumber(ARGV[1]))
 return seq
 `;
 
-// ARGV: n, then the ranks 1..n
-const TOP = `
+// ARGV: offset, n, then the ranks 1..n (top pages only)
+const PAGE = `${COMMON}
 if redis.call('EXISTS', KEYS[5]) == 0 then return false end
-local m = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
-local names = {}
-if #m > 0 then
-  local ids = {}
-  for i = 1, #m, 2 do ids[#ids + 1] = string.sub(m[i], ${SEQ_WIDTH + 2}) end
-  names = redis.call('HMGET', KEYS[3], unpack(ids))
+local r = range(tonumber(ARGV[1]), tonumber(ARGV[2]))
+local changes = {}
+if #ARGV > 2 then changes = redis.call('HMGET', KEYS[6], unpack(ARGV, 3)) end
+return {r[1], r[2], r[3], r[4], redis.call('ZCARD', KEYS[1]), currentSeq(), changes, tonumber(ARGV[1])}
+`;
+
+// ARGV: playerId, above, below
+const AROUND = `${COMMON}
+if redis.call('EXISTS', KEYS[5]) == 0 then return false end
+local total = redis.call('ZCARD', KEYS[1])
+local above, below = tonumber(ARGV[2]), tonumber(ARGV[3])
+local w = above + below + 1
+local start = 0
+local m = redis.call('HGET', KEYS[2], ARGV[1])
+if m then
+  start = redis.call('ZRANK', KEYS[1], m) - above
+  if start > total - w then start = total - w end
+  if start < 0 then start = 0 end
 end
-return {redis.call('HMGET', KEYS[6], unpack(ARGV, 2)), m, names}
+local r = range(start, w)
+return {r[1], r[2], r[3], r[4], total, currentSeq(), {}, start}
 `;
 
 // ARGV: playerId
-const RANK = `
+const STANDING = `${COMMON}
 if redis.call('EXISTS', KEYS[5]) == 0 then return false end
-local m = redis.call('HGET', KEYS[2], ARGV[1])
-if not m then return 0 end
-return redis.call('ZRANK', KEYS[1], m) + 1
+return standing(ARGV[1], currentSeq())
 `;
 
 // ARGV: playerId, seen member ('' = absent), truth score, truth member, username
-const REPAIR = `
+const REPAIR = `${COMMON}
 local cur = redis.call('HGET', KEYS[2], ARGV[1]) or ''
 if cur ~= ARGV[2] then return 0 end
 if cur ~= '' then
+  dropScore(-tonumber(redis.call('ZSCORE', KEYS[1], cur) or '0'))
   redis.call('ZREM', KEYS[1], cur)
   redis.call('HDEL', KEYS[2], ARGV[1])
 end
-if tonumber(ARGV[3]) > 0 then
-  redis.call('ZADD', KEYS[1], '-' .. ARGV[3], ARGV[4])
+local score = tonumber(ARGV[3])
+if score > 0 then
+  redis.call('ZADD', KEYS[1], -score, ARGV[4])
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+  addScore(score)
 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
 redis.call('HSET', KEYS[6], 1, redis.call('INCR', KEYS[4]))
 return 1
 `;
 
-// ARGV: playerId, username
+// ARGV: playerId, username. Only a player on the view is renamed there; a name on
+// the visible top moves that top's seq, so subscribers see it.
 const RENAME = `
-if redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then return 0 end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 local m = redis.call('HGET', KEYS[2], ARGV[1])
-if m then
-  local r = redis.call('ZRANK', KEYS[1], m) + 1
-  if r <= ${MAX_TRACKED_RANK} then redis.call('HSET', KEYS[6], r, redis.call('INCR', KEYS[4])) end
-end
+if not m or redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+local r = redis.call('ZRANK', KEYS[1], m) + 1
+local seq = redis.call('INCR', KEYS[4])
+if r <= ${MAX_BOARD_SIZE} then redis.call('HSET', KEYS[6], r, seq) end
 return 1`;
 
+type Reply = (string | number | null | Reply)[];
 type Scripted = Redis & {
-  boardMerge(...args: (string | number)[]): Promise<[number, number] | null>;
+  boardMerge(...args: (string | number)[]): Promise<Reply | null>;
   boardBeginEpoch(...args: (string | number)[]): Promise<number>;
   boardFinishEpoch(...args: (string | number)[]): Promise<number>;
-  boardTop(...args: (string | number)[]): Promise<[(string | null)[], string[], (string | null)[]] | null>;
-  boardRank(...args: (string | number)[]): Promise<number | null>;
+  boardPage(...args: (string | number)[]): Promise<Reply | null>;
+  boardAround(...args: (string | number)[]): Promise<Reply | null>;
+  boardStanding(...args: (string | number)[]): Promise<Reply | null>;
   boardRepair(...args: (string | number)[]): Promise<number>;
   boardRename(...args: (string | number)[]): Promise<number>;
 };
 
 export class RedisRankingCache implements RankingCache {
-  private readonly keys: string[];
   private readonly redis: Scripted;
+  /** Set of warm view ids (for reconcile and renames). */
+  private readonly viewsKey: string;
 
-  constructor(redis: Redis, prefix: string) {
-    this.keys = ['board:z', 'board:members', 'board:names', 'board:seq', 'board:epoch', 'board:changes'].map((k) => prefix + k);
-    const scripts = { boardMerge: MERGE, boardBeginEpoch: BEGIN_EPOCH, boardFinishEpoch: FINISH_EPOCH, boardTop: TOP, boardRank: RANK, boardRepair: REPAIR, boardRename: RENAME };
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.viewsKey = `${prefix}views`;
+    const scripts = {
+      boardMerge: MERGE,
+      boardBeginEpoch: BEGIN_EPOCH,
+      boardFinishEpoch: FINISH_EPOCH,
+      boardPage: PAGE,
+      boardAround: AROUND,
+      boardStanding: STANDING,
+      boardRepair: REPAIR,
+      boardRename: RENAME,
+    };
     for (const [name, lua] of Object.entries(scripts)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 6, lua });
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: NUM_KEYS, lua });
     }
     this.redis = redis as Scripted;
   }
 
-  async apply(entry: BoardEntry) {
-    const res = await this.redis.boardMerge(...this.keys, 'apply', entry.playerId, entry.score, member(entry), entry.username);
-    return res === null ? null : { seq: Number(res[0]), rank: Number(res[1]) };
+  /** The view's keys; the braces make them one hash slot on a cluster. */
+  private keys(view: BoardView): string[] {
+    const base = `${this.prefix}v:{${viewId(view)}}:`;
+    return ['z', 'members', 'names', 'seq', 'epoch', 'changes', 'scores', 'score-counts'].map((k) => base + k);
   }
 
-  async top(n: number): Promise<BoardSnapshot | null> {
-    const res = await this.redis.boardTop(...this.keys, n, ...RANKS.slice(0, n));
-    if (!res) return null;
-    const [changes, flat, names] = res;
-    const prefixSeqs = prefixMax(changes.map((v) => Number(v ?? 0)));
-    const entries = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      const { playerId, reachedSeq } = parseMember(flat[i]!);
-      entries.push({ playerId, reachedSeq, score: -Number(flat[i + 1]), username: names[i / 2] ?? playerId, rank: i / 2 + 1 });
-    }
-    return { seq: prefixSeqs[n - 1] ?? 0, prefixSeqs, entries };
+  async apply(view: BoardView, entry: BoardEntry, expireAtMs?: number | null) {
+    const res = await this.redis.boardMerge(...this.keys(view), 'apply', expireAtMs ?? 0, entry.playerId, entry.score, member(entry), entry.username);
+    return res === null ? null : toStanding(res);
   }
 
-  async rankOf(playerId: string) {
-    const rank = await this.redis.boardRank(...this.keys, playerId);
-    if (rank === null) return null;
-    return rank === 0 ? undefined : Number(rank);
+  async page(view: BoardView, offset: number, n: number) {
+    const ranks = offset === 0 ? RANKS.slice(0, Math.min(n, MAX_BOARD_SIZE)) : [];
+    return toPage(await this.redis.boardPage(...this.keys(view), offset, n, ...ranks), offset === 0);
   }
 
-  async seq() {
-    const [[, epoch], [, seq]] = (await this.redis.multi().exists(this.keys[4]!).get(this.keys[3]!).exec()) as [
-      [unknown, number],
-      [unknown, string | null],
-    ];
-    return epoch ? Number(seq ?? 0) : null;
+  async around(view: BoardView, playerId: string, above: number, below: number) {
+    return toPage(await this.redis.boardAround(...this.keys(view), playerId, above, below), false);
   }
 
-  async all(): Promise<BoardEntry[]> {
-    const [flat, names] = await Promise.all([
-      this.redis.zrange(this.keys[0]!, 0, -1, 'WITHSCORES'),
-      this.redis.hgetall(this.keys[2]!),
-    ]);
+  async standing(view: BoardView, playerId: string) {
+    const res = await this.redis.boardStanding(...this.keys(view), playerId);
+    if (res === null) return null;
+    const s = toStanding(res);
+    return s.position === 0 ? undefined : s;
+  }
+
+  async seq(view: BoardView) {
+    const k = this.keys(view);
+    const [[, warm], [, seq]] = (await this.redis.multi().exists(k[4]!).get(k[3]!).exec()) as [[unknown, number], [unknown, string | null]];
+    return warm ? Number(seq ?? 0) : null;
+  }
+
+  async all(view: BoardView): Promise<BoardEntry[]> {
+    const k = this.keys(view);
+    const [flat, names] = await Promise.all([this.redis.zrange(k[0]!, 0, -1, 'WITHSCORES'), this.redis.hgetall(k[2]!)]);
     const out: BoardEntry[] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const { playerId, reachedSeq } = parseMember(flat[i]!);
@@ -188,23 +275,25 @@ export class RedisRankingCache implements RankingCache {
     return out;
   }
 
-  async rebuild(epoch: number, entries: BoardEntry[]) {
-    await this.redis.boardBeginEpoch(...this.keys, epoch, String(BigInt(epoch) * BigInt(EPOCH_FACTOR)));
+  async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null) {
+    const keys = this.keys(view);
+    await this.redis.boardBeginEpoch(...keys, epoch, String(BigInt(epoch) * BigInt(EPOCH_FACTOR)));
     const CHUNK = 500;
     for (let i = 0; i < entries.length; i += CHUNK) {
       const args = entries
         .slice(i, i + CHUNK)
         .filter((e) => e.score > 0)
         .flatMap((e) => [e.playerId, e.score, member(e), e.username]);
-      if (args.length) await this.redis.boardMerge(...this.keys, 'rebuild', ...args);
+      if (args.length) await this.redis.boardMerge(...keys, 'rebuild', expireAtMs ?? 0, ...args);
     }
     // One more change so every top-N board gets a seq of its own, above anything before.
-    await this.redis.boardFinishEpoch(...this.keys);
+    await this.redis.boardFinishEpoch(...keys, expireAtMs ?? 0);
+    await this.redis.sadd(this.viewsKey, viewId(view));
   }
 
-  async repair(seen: BoardEntry | undefined, truth: BoardEntry) {
+  async repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry) {
     const changed = await this.redis.boardRepair(
-      ...this.keys,
+      ...this.keys(view),
       truth.playerId,
       seen ? member(seen) : '',
       truth.score,
@@ -215,6 +304,40 @@ export class RedisRankingCache implements RankingCache {
   }
 
   async rename(playerId: string, username: string) {
-    await this.redis.boardRename(...this.keys, playerId, username);
+    const views = await this.warmViews();
+    await Promise.all(views.map((view) => this.redis.boardRename(...this.keys(view), playerId, username)));
   }
+
+  async warmViews(): Promise<BoardView[]> {
+    const ids = await this.redis.smembers(this.viewsKey);
+    if (ids.length === 0) return [];
+    // Expired views leave their id behind: drop those.
+    const views = ids.map(parseViewId);
+    const warm = await Promise.all(views.map((v) => this.redis.exists(this.keys(v)[4]!)));
+    const gone = ids.filter((_, i) => !warm[i]);
+    if (gone.length) await this.redis.srem(this.viewsKey, ...gone);
+    return views.filter((_, i) => warm[i]);
+  }
+}
+
+function toStanding(res: Reply): CachedStanding {
+  const [seq, position, competitionRank, denseRank, total, score] = res.map(Number) as number[];
+  return { seq: seq!, position: position!, competitionRank: competitionRank!, denseRank: denseRank!, total: total!, score: score! };
+}
+
+function toPage(res: Reply | null, top: boolean): BoardPage | null {
+  if (res === null) return null;
+  const [flat, names, comp, dense, total, seq, changes, start] = res as [string[], (string | null)[], number, number, number, number, (string | null)[], number];
+  const entries: BoardEntry[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const { playerId, reachedSeq } = parseMember(flat[i]!);
+    entries.push({ playerId, reachedSeq, score: -Number(flat[i + 1]), username: names[i / 2] ?? playerId });
+  }
+  const prefixSeqs = top ? prefixMax(changes.map((v) => Number(v ?? 0))) : [];
+  return {
+    seq: top ? (prefixSeqs.at(-1) ?? Number(seq)) : Number(seq),
+    total: Number(total),
+    entries: rankRun(entries, Number(start) + 1, Number(comp), Number(dense)),
+    prefixSeqs,
+  };
 }

@@ -8,11 +8,18 @@ import type { Redis } from 'ioredis';
  * duplicated notice can never leave a subscriber on a wrong board.
  */
 export interface BoardChangedNotice {
-  seq: number;
+  /** The views that changed (viewId strings); every live board of those views re-reads. */
+  views: string[];
+}
+
+/** An operator changed the points table or the boards: every instance reloads its copy. */
+export interface DefinitionsChangedNotice {
+  kind: 'boards' | 'actionTypes';
 }
 
 export interface Topics {
   BOARD_CHANGED: BoardChangedNotice;
+  DEFINITIONS_CHANGED: DefinitionsChangedNotice;
 }
 
 export type Topic = keyof Topics;

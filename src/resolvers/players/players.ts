@@ -1,32 +1,47 @@
 import type { PlayerIdentity } from '../../auth/player-jwt.js';
-import type { Services } from '../../services.js';
-import { rankOf } from '../boards/ranking.js';
+import type { PrismaClient } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
+import type { RankingCache } from '../boards/ranking-cache.js';
 
 /**
- * Players exist from their first authenticated request. Each instance remembers
- * whom it has already written, so the upsert costs one query per player per
- * process (and one more when the identity provider renames someone).
+ * Players exist from their first authenticated request, with the username and
+ * attributes of their latest JWT. The directory remembers whom it has already
+ * written, so the upsert costs one query per player per process (and one more
+ * when the identity provider renames someone or an attribute changes).
  */
 const MAX_REMEMBERED = 100_000;
-const remembered = new WeakMap<Services, Map<string, string>>();
 
-export async function ensurePlayer(services: Services, identity: PlayerIdentity): Promise<void> {
-  let known = remembered.get(services);
-  if (!known) remembered.set(services, (known = new Map()));
-  if (known.get(identity.playerId) === identity.username) return;
-  await services.prisma.$executeRaw`
-    INSERT INTO players (id, username) VALUES (${identity.playerId}, ${identity.username})
-    ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, updated_at = now()
-    WHERE players.username IS DISTINCT FROM EXCLUDED.username`;
-  if (known.size >= MAX_REMEMBERED) known.clear();
-  known.set(identity.playerId, identity.username);
-  await services.rankingCache.rename(identity.playerId, identity.username).catch((error: Error) => {
-    services.logger.warn({ err: error.message }, 'ranking cache rename failed (reconcile will fix it)');
-  });
-}
+export class PlayerDirectory {
+  private readonly remembered = new Map<string, string>();
 
-/** A player's rank, or null when they have not scored yet. */
-export async function playerRank(services: Services, player: { id: string; score: bigint | number; reachedSeq: bigint | number }) {
-  if (Number(player.score) <= 0) return null;
-  return rankOf(services, { playerId: player.id, score: Number(player.score), reachedSeq: Number(player.reachedSeq) });
+  constructor(private readonly deps: { prisma: PrismaClient; cache: RankingCache; logger: Logger }) {}
+
+  async ensure(identity: PlayerIdentity): Promise<void> {
+    const attributes = JSON.stringify(identity.attributes);
+    const fingerprint = `${identity.username}\u0000${attributes}`;
+    if (this.remembered.get(identity.playerId) === fingerprint) return;
+    await this.deps.prisma.$executeRaw`
+      INSERT INTO players (id, username, attributes) VALUES (${identity.playerId}, ${identity.username}, ${attributes}::jsonb)
+      ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, attributes = EXCLUDED.attributes, updated_at = now()
+      WHERE players.username IS DISTINCT FROM EXCLUDED.username OR players.attributes IS DISTINCT FROM EXCLUDED.attributes`;
+    const previous = this.remembered.get(identity.playerId);
+    if (this.remembered.size >= MAX_REMEMBERED) this.remembered.clear();
+    this.remembered.set(identity.playerId, fingerprint);
+    if (previous?.split('\u0000')[0] === identity.username) return;
+    await this.deps.cache.rename(identity.playerId, identity.username).catch((error: Error) => {
+      this.deps.logger.warn({ err: error.message }, 'ranking cache rename failed (reconcile will fix it)');
+    });
+  }
+
+  /** Forgets that a player was written (their row must be written again on next use). */
+  forget(playerId: string): void {
+    this.remembered.delete(playerId);
+  }
+
+  /** A player's stored attribute (as of their last authenticated request). */
+  async attribute(playerId: string, name: string): Promise<string | null> {
+    const [row] = await this.deps.prisma.$queryRaw<{ value: string | null }[]>`
+      SELECT attributes ->> ${name} AS value FROM players WHERE id = ${playerId}`;
+    return row?.value ?? null;
+  }
 }

@@ -1,23 +1,35 @@
-import { ticketExpired } from './action-ticket.js';
 import type { PlayerIdentity } from '../../auth/player-jwt.js';
 import { AppError, badInput, forbidden, invalidActionToken } from '../../errors.js';
 import type { Services } from '../../services.js';
-import type { BoardEntry } from '../boards/ranking-cache.js';
-import { checkActionTypeCode, enabledActionType } from './action-types.js';
-import { ensurePlayer } from '../players/players.js';
-import { lastKnownSeq, noteSeq, publishBoardChanged, rankOf, scheduleRebuild } from '../boards/ranking.js';
+import { GLOBAL_BOARD, type BoardDefinition } from '../boards/definitions.js';
+import { periodByKey } from '../boards/periods.js';
+import type { ResolvedView } from '../boards/ranking.js';
+import type { CachedStanding } from '../boards/ranking-cache.js';
+import { ticketExpired } from './action-ticket.js';
+import { checkActionTypeCode } from './action-types.js';
+import { creditAction, planCredit, type CreditOutcome } from './credit.js';
 
 /**
  * Tamper-proof scoring. A player gains only the points the server's table
- * grants, for an action the server issued to them, exactly once.
+ * grants, for an action the server issued to them, exactly once, on every
+ * board the action counts on.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+/** A definition changed between planning and crediting this many times in a row: give up (retryable). */
+const MAX_PLANS = 3;
 
 export interface SubmitActionInput {
   actionId: string;
   actionType: string;
   token: string;
+}
+
+/** A player's standing on one board view, with the board and period it belongs to. */
+export interface StandingResult {
+  board: BoardDefinition;
+  view: ResolvedView;
+  standing: CachedStanding;
 }
 
 export interface SubmitActionResult {
@@ -27,14 +39,16 @@ export interface SubmitActionResult {
   rank: number;
   seq: number;
   replayed: boolean;
+  /** Every board/period/segment the credit landed on, as the player stands there now. */
+  standings: StandingResult[];
   /** The player right after this action (for a replay: as they are now). */
   player: { id: string; username: string; score: number; reachedSeq: number; rank: number };
 }
 
 export async function issueActionToken(services: Services, viewer: PlayerIdentity, actionType: string) {
-  await enabledActionType(services, actionType);
+  await services.actionTypes.enabled(actionType);
   await enforceLimit(services, 'ticket', viewer.playerId);
-  await ensurePlayer(services, viewer);
+  await services.players.ensure(viewer);
   const ticket = await services.tickets.issue(viewer.playerId, actionType);
   return { actionId: ticket.actionId, actionType, token: ticket.token, expiresAt: new Date(ticket.expiresAtMs) };
 }
@@ -55,16 +69,30 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
   if (previous) return replayOutcome(services, viewer, input, previous);
 
   if (ticket.expired) throw ticketExpired();
-  const type = await enabledActionType(services, input.actionType);
+  const type = await services.actionTypes.enabled(input.actionType);
   if (Date.now() - ticket.issuedAtMs < type.minSeconds * 1000) {
     throw new AppError('ACTION_TOO_FAST', `Actions of type ${type.code} take at least ${type.minSeconds}s`);
   }
   await enforceLimit(services, 'action', viewer.playerId);
-  await ensurePlayer(services, viewer);
+  await services.players.ensure(viewer);
 
-  let credit: CreditRow | undefined;
+  let outcome: CreditOutcome | undefined;
+  let plan;
   try {
-    credit = await creditAction(services, viewer.playerId, input.actionId, input.actionType);
+    for (let attempt = 0; attempt < MAX_PLANS; attempt++) {
+      if (attempt > 0) services.definitions.invalidate();
+      // The period is picked by the ticket's issue time: a ticket issued before a
+      // boundary and redeemed after it counts in the earlier period.
+      plan = planCredit(await services.definitions.list(), input.actionType, ticket.issuedAtMs, viewer.attributes);
+      outcome = await creditAction(services.prisma, {
+        playerId: viewer.playerId,
+        actionId: input.actionId,
+        actionType: input.actionType,
+        issuedAt: new Date(ticket.issuedAtMs),
+        plan,
+      });
+      if (outcome.kind !== 'stale') break;
+    }
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     // Lost the race against a concurrent copy of the same ticket: that one applied it.
@@ -72,117 +100,95 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
     if (!winner) throw error;
     return replayOutcome(services, viewer, input, winner);
   }
-  if (!credit) throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${input.actionType}"`);
+  if (!outcome || outcome.kind === 'stale') {
+    throw new AppError('SERVICE_UNAVAILABLE', 'Board definitions kept changing; safe to retry (nothing was credited)');
+  }
+  if (outcome.kind === 'unknown-type') {
+    services.actionTypes.invalidate();
+    throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${input.actionType}"`);
+  }
+  if (outcome.kind === 'no-player') {
+    // ensure() remembered a row that is gone (e.g. the database was restored): forget and let the client retry.
+    services.players.forget(viewer.playerId);
+    throw new AppError('SERVICE_UNAVAILABLE', 'The player record was not found; safe to retry (nothing was credited)');
+  }
 
   services.metrics.actionsCredited.inc({ action_type: input.actionType });
-  const entry = { playerId: viewer.playerId, username: viewer.username, score: Number(credit.new_score), reachedSeq: Number(credit.id) };
-  const { seq, rank } = await applyToCache(services, entry);
-  void publishBoardChanged(services, seq);
+  const { credit, entries } = outcome;
+  const byKey = new Map(plan!.targets.map((t) => [`${t.board}|${t.period}|${t.segment ?? ''}`, t]));
+  const definitions = new Map((await services.definitions.list()).map((b) => [b.id, b]));
+  const standings = await Promise.all(
+    entries.map(async (e): Promise<StandingResult> => {
+      const view = byKey.get(`${e.board}|${e.period}|${e.segment ?? ''}`)!;
+      const standing = await services.ranking.apply(view, { playerId: viewer.playerId, username: viewer.username, score: e.score, reachedSeq: e.reachedSeq });
+      return { board: definitions.get(e.board)!, view, standing };
+    }),
+  );
+  void services.ranking.publishChanged(standings.map((s) => s.view));
+  const global = standings.find((s) => s.board.id === GLOBAL_BOARD);
+  const rank = global?.standing.position ?? 0;
+  const newScore = Number(credit.newScore);
   return {
     actionId: input.actionId,
     scoreDelta: credit.delta,
-    newScore: entry.score,
+    newScore,
     rank,
-    seq,
+    seq: global?.standing.seq ?? 0,
     replayed: false,
-    player: { id: entry.playerId, username: entry.username, score: entry.score, reachedSeq: entry.reachedSeq, rank },
+    standings: sortStandings(standings),
+    player: { id: viewer.playerId, username: viewer.username, score: newScore, reachedSeq: Number(credit.id), rank },
   };
 }
 
-interface CreditRow {
-  id: bigint;
-  player_id: string;
-  action_type: string;
+interface AppliedCredit {
+  playerId: string;
+  actionType: string;
   delta: number;
-  old_score: bigint;
-  new_score: bigint;
-}
-
-/**
- * The credit, as ONE statement (one round trip, one transaction): lock and bump
- * the player's score by the server's points, then write the audit row with the
- * old and new score. The unique index on action_id is the final exactly-once
- * guard: a duplicate fails the whole statement and nothing is written.
- * The credit id is drawn after the row lock, so for one player a higher id
- * always means a higher score, and across players it orders who got there first.
- */
-async function creditAction(services: Services, playerId: string, actionId: string, actionType: string) {
-  const rows = await services.prisma.$queryRaw<CreditRow[]>`
-    WITH t AS (
-      SELECT points FROM action_types WHERE code = ${actionType} AND enabled
-    ), p AS (
-      UPDATE players SET
-        score = players.score + t.points,
-        reached_seq = nextval('action_credits_id_seq'),
-        score_reached_at = clock_timestamp(),
-        updated_at = clock_timestamp()
-      FROM t
-      WHERE players.id = ${playerId}
-      RETURNING players.id, players.score, players.reached_seq, players.score_reached_at, t.points
-    )
-    INSERT INTO action_credits (id, player_id, action_id, action_type, delta, old_score, new_score, created_at)
-    SELECT p.reached_seq, p.id, ${actionId}::uuid, ${actionType}, p.points, p.score - p.points, p.score, p.score_reached_at
-    FROM p
-    RETURNING id, player_id, action_type, delta, old_score, new_score`;
-  return rows[0];
+  newScore: bigint;
+  entries: { board: string; period: string; segment: string | null }[];
 }
 
 /** The credit of an action, if applied. On every submit, hence plain SQL (a model query costs more CPU). */
-async function findCredit(services: Services, actionId: string) {
-  const rows = await services.prisma.$queryRaw<{ playerId: string; actionType: string; delta: number; newScore: bigint }[]>`
-    SELECT player_id AS "playerId", action_type AS "actionType", delta, new_score AS "newScore"
+async function findCredit(services: Services, actionId: string): Promise<AppliedCredit | undefined> {
+  const rows = await services.prisma.$queryRaw<AppliedCredit[]>`
+    SELECT player_id AS "playerId", action_type AS "actionType", delta, new_score AS "newScore", entries
     FROM action_credits WHERE action_id = ${actionId}::uuid`;
   return rows[0];
 }
 
-async function replayOutcome(
-  services: Services,
-  viewer: PlayerIdentity,
-  input: SubmitActionInput,
-  credit: { playerId: string; actionType: string; delta: number; newScore: bigint },
-): Promise<SubmitActionResult> {
+/** The original outcome; standings are the player's standings now on the entries the credit touched. */
+async function replayOutcome(services: Services, viewer: PlayerIdentity, input: SubmitActionInput, credit: AppliedCredit): Promise<SubmitActionResult> {
   if (credit.playerId !== viewer.playerId || credit.actionType !== input.actionType) {
     throw new AppError('ACTION_ALREADY_USED', 'This actionId was already used for another player or action type');
   }
   services.metrics.replays.inc();
   const player = await services.prisma.player.findUniqueOrThrow({ where: { id: viewer.playerId } });
-  const current = { id: player.id, username: player.username, score: Number(player.score), reachedSeq: Number(player.reachedSeq) };
-  const rank = await rankOf(services, { playerId: current.id, score: current.score, reachedSeq: current.reachedSeq });
-  let seq = lastKnownSeq(services);
-  try {
-    seq = noteSeq(services, (await services.rankingCache.seq()) ?? seq);
-  } catch {
-    // keep the last known one
+  const standings: StandingResult[] = [];
+  for (const e of credit.entries) {
+    const board = await services.definitions.get(e.board);
+    if (!board) continue;
+    const periodInfo = periodByKey(board, e.period);
+    const view: ResolvedView = { board: e.board, period: e.period, segment: e.segment, periodInfo };
+    const standing = await services.ranking.standing(view, viewer.playerId);
+    if (standing) standings.push({ board, view, standing });
   }
+  const global = standings.find((s) => s.board.id === GLOBAL_BOARD);
+  const rank = global?.standing.position ?? 0;
   return {
     actionId: input.actionId,
     scoreDelta: credit.delta,
     newScore: Number(credit.newScore),
     rank,
-    seq,
+    seq: global?.standing.seq ?? 0,
     replayed: true,
-    player: { ...current, rank },
+    standings: sortStandings(standings),
+    player: { id: player.id, username: player.username, score: Number(player.score), reachedSeq: Number(player.reachedSeq), rank },
   };
 }
 
-/**
- * After commit: update the cache (one round trip gives seq and rank). If it is
- * cold or down, Postgres already has the truth: rank comes from Postgres and a
- * rebuild catches the cache up.
- */
-async function applyToCache(services: Services, entry: BoardEntry): Promise<{ seq: number; rank: number }> {
-  try {
-    let applied = await services.rankingCache.apply(entry);
-    if (!applied) {
-      await scheduleRebuild(services, 'cold');
-      applied = await services.rankingCache.apply(entry);
-    }
-    if (applied) return { seq: noteSeq(services, applied.seq), rank: applied.rank };
-  } catch (error) {
-    services.logger.warn({ err: (error as Error).message }, 'ranking cache update failed; will rebuild');
-    void scheduleRebuild(services, 'apply-failed');
-  }
-  return { seq: lastKnownSeq(services), rank: await rankOf(services, entry) };
+/** `global` first, then by board id: a stable order for clients. */
+function sortStandings(list: StandingResult[]): StandingResult[] {
+  return list.sort((a, b) => (a.board.id === GLOBAL_BOARD ? -1 : b.board.id === GLOBAL_BOARD ? 1 : a.board.id.localeCompare(b.board.id)));
 }
 
 async function enforceLimit(services: Services, limiter: 'action' | 'ticket', playerId: string) {
