@@ -23,6 +23,12 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    liveFlushes: new Counter({
+      name: 'scoreboard_live_flushes_total',
+      help: 'Live board flushes after change notices: leading (at once, nothing sent in the last window) or trailing (end of the window)',
+      labelNames: ['edge'],
+      registers: [registry],
+    }),
     cacheRebuilds: new Counter({ name: 'scoreboard_cache_rebuilds_total', help: 'Ranking cache rebuilds from Postgres', labelNames: ['reason'], registers: [registry] }),
     cacheRepairs: new Counter({ name: 'scoreboard_cache_repairs_total', help: 'Ranking cache entries repaired by reconcile', registers: [registry] }),
   };

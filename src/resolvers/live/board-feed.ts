@@ -96,12 +96,14 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
     const wait = lastFlushAt + windowMs - Date.now();
     if (wait <= 0) {
       lastFlushAt = Date.now();
+      services.metrics.liveFlushes.inc({ edge: 'leading' });
       void flush(false);
       return;
     }
     timer = setTimeout(() => {
       timer = undefined;
       lastFlushAt = Date.now();
+      services.metrics.liveFlushes.inc({ edge: 'trailing' });
       void flush(false);
     }, wait);
   }
