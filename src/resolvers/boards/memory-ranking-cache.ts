@@ -31,11 +31,14 @@ class MemoryView {
     if (rank <= MAX_BOARD_SIZE) this.changedAt[rank - 1] = this.seq;
   }
 
-  /** Merges a newer state; returns the player's new position, or undefined when nothing changed. */
+  /**
+   * Merges a newer state; returns the player's new position, or undefined when
+   * nothing changed. A state that is not newer (lower or equal score, or no
+   * score) is ignored entirely, name included: a slow commit must not undo a rename.
+   */
   merge(entry: BoardEntry): number | undefined {
-    const current = this.byId.get(entry.playerId);
-    if (current) current.username = entry.username;
     if (entry.score <= 0) return undefined;
+    const current = this.byId.get(entry.playerId);
     if (current) {
       if (current.score >= entry.score) return undefined;
       this.remove(current);
@@ -182,6 +185,8 @@ export class MemoryRankingCache implements RankingCache {
 
   async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null) {
     const id = viewId(view);
+    // An expired view nobody read since is gone (as its Redis keys would be): start clean.
+    this.warm(view);
     let v = this.views.get(id);
     if (!v) this.views.set(id, (v = new MemoryView()));
     for (const e of entries) v.merge(e);

@@ -62,6 +62,7 @@ local function standing(id, seq)
 end
 -- entries from 0-based start: {flat member/score pairs, names, first competition, first dense}
 local function range(start, n)
+  if n <= 0 then return {{}, {}, 0, 0} end
   local m = redis.call('ZRANGE', KEYS[1], start, start + n - 1, 'WITHSCORES')
   if #m == 0 then return {m, {}, 0, 0} end
   local ids = {}
@@ -70,8 +71,16 @@ local function range(start, n)
     redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. m[2]) + 1,
     redis.call('ZCOUNT', KEYS[7], '-inf', '(' .. m[2]) + 1}
 end
+-- A view expires as a whole: with an explicit time, every key gets it; without
+-- one, keys a write (re)created follow the view's current expiry (its epoch key),
+-- so no key outlives the view and leaks stale entries into its next rebuild.
 local function expire(at)
-  if at > 0 then for k = 1, ${NUM_KEYS} do redis.call('PEXPIREAT', KEYS[k], at) end end
+  if at > 0 then
+    for k = 1, ${NUM_KEYS} do redis.call('PEXPIREAT', KEYS[k], at) end
+    return
+  end
+  local ttl = redis.call('PTTL', KEYS[5])
+  if ttl > 0 then for k = 1, ${NUM_KEYS} do redis.call('PEXPIRE', KEYS[k], ttl) end end
 end
 `;
 
@@ -83,10 +92,10 @@ local changed = 0
 local best = 0
 for i = 3, #ARGV, 4 do
   local id, score, m, name = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  redis.call('HSET', KEYS[3], id, name)
   local cur = redis.call('HGET', KEYS[2], id)
-  local newer = true
-  if cur then
+  -- No score adds no entry; a state that is not newer is ignored entirely (name included).
+  local newer = score > 0
+  if newer and cur then
     local curScore = -tonumber(redis.call('ZSCORE', KEYS[1], cur) or '0')
     if curScore >= score then newer = false else
       redis.call('ZREM', KEYS[1], cur)
@@ -94,6 +103,7 @@ for i = 3, #ARGV, 4 do
     end
   end
   if newer then
+    redis.call('HSET', KEYS[3], id, name)
     redis.call('ZADD', KEYS[1], -score, m)
     redis.call('HSET', KEYS[2], id, m)
     addScore(score)
@@ -122,11 +132,14 @@ if tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[2]) then redis.ca
 return 1
 `;
 
-// ARGV: expireAt
+// ARGV: expireAt (0 = the view never expires: an earlier expiry is lifted from every key)
 const FINISH_EPOCH = `${COMMON}
 local seq = redis.call('INCR', KEYS[4])
 redis.call('HSET', KEYS[6], 1, seq)
-expire(tonumber(ARGV[1]))
+local at = tonumber(ARGV[1])
+if at > 0 then expire(at) else
+  for k = 1, ${NUM_KEYS} do redis.call('PERSIST', KEYS[k]) end
+end
 return seq
 `;
 
@@ -162,23 +175,32 @@ if redis.call('EXISTS', KEYS[5]) == 0 then return false end
 return standing(ARGV[1], currentSeq())
 `;
 
-// ARGV: playerId, seen member ('' = absent), truth score, truth member, username
+// ARGV: playerId, seen member ('' = absent), seen score, seen username, truth score,
+// truth member, truth username. Only a warm view whose entry still equals `seen`
+// (member, score and name, as all() reports them) is repaired.
 const REPAIR = `${COMMON}
+if redis.call('EXISTS', KEYS[5]) == 0 then return 0 end
 local cur = redis.call('HGET', KEYS[2], ARGV[1]) or ''
 if cur ~= ARGV[2] then return 0 end
 if cur ~= '' then
-  dropScore(-tonumber(redis.call('ZSCORE', KEYS[1], cur) or '0'))
+  local curScore = -tonumber(redis.call('ZSCORE', KEYS[1], cur) or '0')
+  local curName = redis.call('HGET', KEYS[3], ARGV[1]) or ARGV[1]
+  if curScore ~= tonumber(ARGV[3]) or curName ~= ARGV[4] then return 0 end
+  dropScore(curScore)
   redis.call('ZREM', KEYS[1], cur)
   redis.call('HDEL', KEYS[2], ARGV[1])
 end
-local score = tonumber(ARGV[3])
+local score = tonumber(ARGV[5])
 if score > 0 then
-  redis.call('ZADD', KEYS[1], -score, ARGV[4])
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+  redis.call('ZADD', KEYS[1], -score, ARGV[6])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[7])
   addScore(score)
+else
+  redis.call('HDEL', KEYS[3], ARGV[1])
 end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
 redis.call('HSET', KEYS[6], 1, redis.call('INCR', KEYS[4]))
+expire(0)
 return 1
 `;
 
@@ -296,6 +318,8 @@ export class RedisRankingCache implements RankingCache {
       ...this.keys(view),
       truth.playerId,
       seen ? member(seen) : '',
+      seen?.score ?? 0,
+      seen?.username ?? '',
       truth.score,
       member(truth),
       truth.username,
