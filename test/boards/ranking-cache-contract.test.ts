@@ -463,6 +463,23 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
         expect(await cache.all(v)).toEqual([E('a', 10, 1)]);
       });
 
+      it('a cold view is not warm (no partial board) until its rebuild has finished', async () => {
+        const v = V();
+        const many = Array.from({ length: 1_200 }, (_, i) => E(`m${i}`, 1 + (i % 37), i + 1));
+        let finished = false;
+        const done = cache.rebuild(v, 1, many).then(() => (finished = true));
+        const totals = new Set<number | null>();
+        while (!finished) {
+          const p = await cache.page(v, 0, 1);
+          totals.add(p === null ? null : p.total);
+          if (p === null) expect(await cache.warmViews()).toEqual([]);
+        }
+        await done;
+        totals.delete(null);
+        expect([...totals]).toEqual(totals.size ? [1_200] : []);
+        expect((await cache.page(v, 0, 1))!.total).toBe(1_200);
+      });
+
       it('an empty rebuild warms the view', async () => {
         const v = V();
         await cache.rebuild(v, 1, []);
@@ -764,6 +781,43 @@ if (redisUp) {
         }
       },
     };
+  });
+
+  // Redis only: drift edited straight into Redis (what reconcile exists for). Not part of
+  // the shared contract, since the in-process cache cannot be edited behind its back.
+  describe('RedisRankingCache: drift edited into Redis', () => {
+    it('a repaired tampered entry leaves no ghost distinct score behind (dense ranks stay right)', async () => {
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+      const prefix = `sbtest:ranking-contract:${randomBytes(8).toString('hex')}:`;
+      try {
+        const cache = new RedisRankingCache(redis, prefix);
+        const v = V();
+        await cache.rebuild(v, 1, [E('a', 50, 1), E('b', 30, 2), E('c', 10, 3)]);
+        // Someone claims 999,970 more points for b in the board set only.
+        await redis.zincrby(`${prefix}v:{${viewId(v)}}:z`, -999_970, `${'2'.padStart(20, '0')}:b`);
+        const seen = (await cache.all(v)).find((e) => e.playerId === 'b')!;
+        expect(seen).toEqual(E('b', 1_000_000, 2));
+        expect(await cache.repair(v, seen, E('b', 30, 2))).toBe(true);
+        expect(ranks(await cache.page(v, 0, 3))).toEqual([
+          ['a', 1, 1, 1],
+          ['b', 2, 2, 2],
+          ['c', 3, 3, 3],
+        ]);
+        // b moves on: 30 is held by nobody, so c is dense 3, not 4.
+        await cache.apply(v, E('b', 40, 4));
+        expect(ranks(await cache.page(v, 0, 3))).toEqual([
+          ['a', 1, 1, 1],
+          ['b', 2, 2, 2],
+          ['c', 3, 3, 3],
+        ]);
+        expect(await cache.standing(v, 'c')).toEqual(expect.objectContaining({ position: 3, competitionRank: 3, denseRank: 3 }));
+      } finally {
+        const keys: string[] = [];
+        for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 500 })) keys.push(...(batch as string[]));
+        if (keys.length) await redis.del(...keys);
+        redis.disconnect();
+      }
+    });
   });
 } else {
   describe.skip('RankingCache contract: RedisRankingCache (Redis not reachable)', () => {

@@ -20,8 +20,10 @@ import {
  *
  * Sorted-set score = -score (ascending range = best first); member = zero-padded
  * reachedSeq + ':' + playerId, so equal scores order by who reached them first.
- * A second sorted set holds each distinct score once (with a count), which makes
- * the DENSE rank a ZCOUNT: O(log n) like every other read here.
+ * A second sorted set holds each distinct score once, which makes the DENSE rank
+ * a ZCOUNT: O(log n) like every other read here. A score leaves it when no entry
+ * holds it any more (asked of the board itself, not a counter, so an entry edited
+ * in Redis behind the scripts' back cannot leave a ghost score once repaired).
  */
 
 const SEQ_WIDTH = 20;
@@ -32,22 +34,18 @@ const parseMember = (m: string) => ({ reachedSeq: Number(m.slice(0, SEQ_WIDTH)),
 // KEYS (per view): 1 zset, 2 members (playerId -> member), 3 names, 4 seq, 5 epoch
 // (exists = warm), 6 changes (rank -> seq of the last change that put a player
 // at that rank; a top-N seq is the max over ranks 1..N, identical on every
-// instance for the same top N), 7 distinct scores zset, 8 distinct score counts.
+// instance for the same top N), 7 distinct scores zset, 8 (formerly distinct score
+// counts; no longer written, kept so the key list and its expiry stay the same).
 const NUM_KEYS = 8;
 
 const COMMON = `
 local function scoreKey(s) return string.format('%d', s) end
+-- After an entry with score s left the board: s stays distinct only while someone holds it.
 local function dropScore(s)
-  local k = scoreKey(s)
-  if redis.call('HINCRBY', KEYS[8], k, -1) <= 0 then
-    redis.call('HDEL', KEYS[8], k)
-    redis.call('ZREM', KEYS[7], k)
-  end
+  local z = string.format('%d', -s)
+  if redis.call('ZCOUNT', KEYS[1], z, z) == 0 then redis.call('ZREM', KEYS[7], scoreKey(s)) end
 end
-local function addScore(s)
-  local k = scoreKey(s)
-  if redis.call('HINCRBY', KEYS[8], k, 1) == 1 then redis.call('ZADD', KEYS[7], -s, k) end
-end
+local function addScore(s) redis.call('ZADD', KEYS[7], -s, scoreKey(s)) end
 local function currentSeq() return tonumber(redis.call('GET', KEYS[4]) or '0') end
 -- {seq, position, competition, dense, total, score}; position 0 = no entry
 local function standing(id, seq)
@@ -124,16 +122,16 @@ expire(tonumber(ARGV[2]))
 return standing(ARGV[#ARGV - 3], seq)
 `;
 
-// ARGV: epoch, base seq (epoch * 2^32, as a decimal string)
+// ARGV: base seq (epoch * 2^32, as a decimal string). The epoch key (= warm) is only
+// written by FINISH_EPOCH: a cold view stays cold, never half filled, until its rebuild is done.
 const BEGIN_EPOCH = `
-local cur = tonumber(redis.call('GET', KEYS[5]) or '0')
-if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[5], ARGV[1]) end
-if tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[2]) then redis.call('SET', KEYS[4], ARGV[2]) end
+if tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[4], ARGV[1]) end
 return 1
 `;
 
-// ARGV: expireAt (0 = the view never expires: an earlier expiry is lifted from every key)
+// ARGV: expireAt (0 = the view never expires: an earlier expiry is lifted from every key), epoch
 const FINISH_EPOCH = `${COMMON}
+if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], ARGV[2]) end
 local seq = redis.call('INCR', KEYS[4])
 redis.call('HSET', KEYS[6], 1, seq)
 local at = tonumber(ARGV[1])
@@ -186,9 +184,9 @@ if cur ~= '' then
   local curScore = -tonumber(redis.call('ZSCORE', KEYS[1], cur) or '0')
   local curName = redis.call('HGET', KEYS[3], ARGV[1]) or ARGV[1]
   if curScore ~= tonumber(ARGV[3]) or curName ~= ARGV[4] then return 0 end
-  dropScore(curScore)
   redis.call('ZREM', KEYS[1], cur)
   redis.call('HDEL', KEYS[2], ARGV[1])
+  dropScore(curScore)
 end
 local score = tonumber(ARGV[5])
 if score > 0 then
@@ -299,7 +297,7 @@ export class RedisRankingCache implements RankingCache {
 
   async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null) {
     const keys = this.keys(view);
-    await this.redis.boardBeginEpoch(...keys, epoch, String(BigInt(epoch) * BigInt(EPOCH_FACTOR)));
+    await this.redis.boardBeginEpoch(...keys, String(BigInt(epoch) * BigInt(EPOCH_FACTOR)));
     const CHUNK = 500;
     for (let i = 0; i < entries.length; i += CHUNK) {
       const args = entries
@@ -309,7 +307,7 @@ export class RedisRankingCache implements RankingCache {
       if (args.length) await this.redis.boardMerge(...keys, 'rebuild', expireAtMs ?? 0, ...args);
     }
     // One more change so every top-N board gets a seq of its own, above anything before.
-    await this.redis.boardFinishEpoch(...keys, expireAtMs ?? 0);
+    await this.redis.boardFinishEpoch(...keys, expireAtMs ?? 0, epoch);
     await this.redis.sadd(this.viewsKey, viewId(view));
   }
 
