@@ -48,6 +48,8 @@ export function createApi(options: ApiOptions): Api {
   const ws = createWsClient({
     url: graphqlWsUrl(),
     lazy: true,
+    // Switching boards swaps one subscription for another: keep the socket meanwhile.
+    lazyCloseTimeout: 3_000,
     retryAttempts: Infinity,
     // Any failure to connect is worth retrying: the server may just be restarting.
     shouldRetry: () => true,

@@ -1,6 +1,16 @@
-import type { BoardFieldsFragment } from '../../sdk/generated/graphql';
+/** One row of a board, as every board query and the subscription return it. */
+export interface Entry {
+  rank: number;
+  score: number;
+  player: { id: string; username: string };
+}
 
-type Entry = BoardFieldsFragment['entries'][number];
+export interface BoardViewOptions {
+  /** data-testid of each row (default "leaderboard-row"). */
+  rowTestId?: string;
+  /** Shown when the board has no entries. */
+  emptyText?: string;
+}
 
 const numberFormat = new Intl.NumberFormat('en');
 export const formatScore = (n: number) => numberFormat.format(n);
@@ -13,16 +23,17 @@ const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce
  * animated when ranks change (FLIP: measure First, change the DOM to the Last
  * state, Invert with a transform, Play the transform back to none).
  */
-export function createBoardView(list: HTMLOListElement) {
+export function createBoardView(list: HTMLOListElement, options: BoardViewOptions = {}) {
   const rows = new Map<string, HTMLLIElement>();
   const empty = document.createElement('li');
   empty.className = 'empty';
-  empty.textContent = 'No scores yet. Complete a task to get on the board.';
+  const emptyText = options.emptyText ?? 'No scores yet. Complete a task to get on the board.';
+  empty.textContent = emptyText;
 
   function createRow(id: string): HTMLLIElement {
     const li = document.createElement('li');
     li.className = 'row';
-    li.dataset.testid = 'leaderboard-row';
+    li.dataset.testid = options.rowTestId ?? 'leaderboard-row';
     li.dataset.playerId = id;
     const rank = document.createElement('span');
     rank.className = 'rank';
@@ -45,12 +56,22 @@ export function createBoardView(list: HTMLOListElement) {
     li.dataset.score = String(entry.score);
     li.dataset.username = entry.player.username;
     li.classList.toggle('me', isMe);
+    if (isMe) li.setAttribute('aria-current', 'true');
+    else li.removeAttribute('aria-current');
     li.classList.toggle('podium', entry.rank <= 3);
     li.setAttribute('aria-label', `Rank ${entry.rank}: ${entry.player.username}, ${formatScore(entry.score)} points${isMe ? ' (you)' : ''}`);
   }
 
   return {
+    /** Empties the list (another board is coming): no animation, `text` in place of the rows. */
+    clear(text = emptyText) {
+      for (const li of rows.values()) li.remove();
+      rows.clear();
+      empty.textContent = text;
+      list.append(empty);
+    },
     render(entries: readonly Entry[], meId: string | undefined) {
+      empty.textContent = emptyText;
       const animate = !reducedMotion() && list.isConnected;
       // First: where every row is now.
       const before = new Map<string, { top: number; score: string | undefined }>();
