@@ -322,10 +322,15 @@ describe('boards on the page', () => {
     const layout = await page.evaluate(() => ({
       scrollWidth: document.documentElement.scrollWidth,
       tabsRight: document.querySelector('[data-testid="board-tabs"]')!.getBoundingClientRect().right,
+      tabsInView: [...document.querySelectorAll('[data-testid="board-tab"]')].every((t) => {
+        const r = t.getBoundingClientRect();
+        return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth;
+      }),
       aroundRight: document.querySelector('[data-testid="around-me"]')!.getBoundingClientRect().right,
     }));
     expect(layout.scrollWidth, 'no horizontal scrolling').toBeLessThanOrEqual(375);
     expect(layout.tabsRight).toBeLessThanOrEqual(375);
+    expect(layout.tabsInView, 'every board tab in sight').toBe(true);
     expect(layout.aroundRight).toBeLessThanOrEqual(375);
     await page.screenshot({ path: join(ARTIFACTS, 'boards-phone.png'), fullPage: true });
 

@@ -145,7 +145,6 @@ export function createTabs(container: HTMLElement, onSelect: (id: string, viaKey
         const on = tab.dataset.board === id;
         tab.setAttribute('aria-selected', String(on));
         tab.tabIndex = on ? 0 : -1;
-        if (on) tab.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
       }
     },
   };
