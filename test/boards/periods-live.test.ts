@@ -3,9 +3,11 @@ import {
   BoardChangedDocument,
   BoardDocument,
   BoardLeaderboardDocument,
+  LeaderboardAroundDocument,
   UpsertBoardDocument,
   type BoardChangedSubscription,
 } from '../../sdk/generated/graphql.js';
+import { finalizeDuePeriods } from '../../src/resolvers/boards/finalize.js';
 import { collect, expectNoGraphQLErrors, waitFor } from '../support/app.js';
 import { completeTask, issue, submit } from '../support/play.js';
 import { describeBackends, type Fixture } from '../support/suite.js';
@@ -81,6 +83,53 @@ describeBackends(
       const periods = expectNoGraphQLErrors(await f.app.gql(BoardDocument, { id, first: 5 })).board!.periods;
       expect(Number(periods[0]!.key)).toBeGreaterThanOrEqual(currentBefore); // the current period first
       expect(periods.map((x) => x.key)).toEqual([periods[0]!.key, String(expected)]); // then only past periods with entries
+    }, 60_000);
+
+    it('a final period is frozen once: positions and tie ranks stored, reads served by index lookups and unchanged', async () => {
+      const lengthMs = 3_000;
+      const id = await customBoard(f, lengthMs / 1000);
+      const players = await Promise.all(['fa', 'fb', 'fc', 'fd'].map((n) => f.player(n)));
+      const index = await startOfPeriod(lengthMs, 0.2);
+      // Scores 30, 20, 20, 10 (fb reaches 20 before fc), all in one period.
+      for (const [p, times] of [[players[1]!, 2], [players[0]!, 3], [players[2]!, 2], [players[3]!, 1]] as const) {
+        for (let i = 0; i < times; i++) await completeTask(f.at(i), p.token);
+      }
+      const key = String(index);
+      const read = async () => {
+        const out = [];
+        for (const rankMode of ['ORDINAL', 'COMPETITION', 'DENSE'] as const) {
+          const b = expectNoGraphQLErrors(await f.app.gql(BoardLeaderboardDocument, { board: id, period: key, rankMode })).leaderboard;
+          out.push({ rankMode, total: b.totalPlayers, seq: b.seq, rows: b.entries.map((e) => [e.player.id, e.score, e.position, e.rank]) });
+        }
+        return out;
+      };
+      await waitFor(() => Date.now() >= ANCHOR_MS + (index + 1) * lengthMs + TTL_SECONDS * 1000, (TTL_SECONDS + 10) * 1000, 'the period to be final');
+      const live = await read();
+      expect(live[1]!.rows.map((r) => r[3])).toEqual([1, 2, 2, 4]);
+      expect(live[2]!.rows.map((r) => r[3])).toEqual([1, 2, 2, 3]);
+      expect(live[0]!.rows.map((r) => r[0])).toEqual([players[0]!.id, players[1]!.id, players[2]!.id, players[3]!.id]);
+
+      const services = f.app.app.services;
+      expect(await finalizeDuePeriods(services)).toBeGreaterThanOrEqual(1);
+      expect(await finalizeDuePeriods(services)).toBe(0); // once
+      const frozen = await services.prisma.boardEntry.findMany({ where: { boardId: id, periodKey: key }, orderBy: { finalPosition: 'asc' } });
+      expect(frozen.map((e) => [e.finalPosition, e.finalCompetition, e.finalDense])).toEqual([[1, 1, 1], [2, 2, 2], [3, 2, 2], [4, 4, 3]]);
+      expect(await services.prisma.boardFinalPeriod.findUnique({ where: { boardId_periodKey_segment: { boardId: id, periodKey: key, segment: '' } } })).toMatchObject({ total: 4 });
+      // Every instance reads the same board as before, now from the frozen positions.
+      for (const i of f.instances) {
+        const again = [];
+        for (const rankMode of ['ORDINAL', 'COMPETITION', 'DENSE'] as const) {
+          const b = expectNoGraphQLErrors(await i.gql(BoardLeaderboardDocument, { board: id, period: key, rankMode })).leaderboard;
+          again.push({ rankMode, total: b.totalPlayers, seq: b.seq, rows: b.entries.map((e) => [e.player.id, e.score, e.position, e.rank]) });
+        }
+        expect(again).toEqual(live);
+      }
+      const around = expectNoGraphQLErrors(await f.app.gql(LeaderboardAroundDocument, { board: id, period: key, player: players[3]!.id, above: 1, below: 1 })).leaderboardAround;
+      expect(around.entries.map((e) => e.position)).toEqual([2, 3, 4]);
+      // The frozen columns are what is read: swap two stored positions and the page follows.
+      await services.prisma.$executeRaw`UPDATE board_entries SET final_position = 5 - final_position WHERE board_id = ${id} AND period_key = ${key} AND final_position IN (1, 4)`;
+      const swapped = expectNoGraphQLErrors(await f.app.gql(BoardLeaderboardDocument, { board: id, period: key })).leaderboard;
+      expect(swapped.entries[0]!.player.id).toBe(players[3]!.id);
     }, 60_000);
 
     it('subscribers on both instances roll over to the new period and converge to the query', async () => {

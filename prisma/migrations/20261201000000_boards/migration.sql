@@ -35,6 +35,9 @@ CREATE TABLE "board_entries" (
     "player_id" TEXT NOT NULL,
     "score" BIGINT NOT NULL,
     "reached_seq" BIGINT NOT NULL,
+    "final_position" INTEGER,
+    "final_competition" INTEGER,
+    "final_dense" INTEGER,
 
     CONSTRAINT "board_entries_pkey" PRIMARY KEY ("board_id","period_key","segment","player_id")
 );
@@ -42,11 +45,29 @@ CREATE TABLE "board_entries" (
 -- CreateIndex
 CREATE INDEX "board_entries_ranking_idx" ON "board_entries"("board_id", "period_key", "segment", "score" DESC, "reached_seq");
 
+-- CreateTable
+CREATE TABLE "board_final_periods" (
+    "board_id" TEXT NOT NULL,
+    "period_key" TEXT NOT NULL,
+    "segment" TEXT NOT NULL DEFAULT '',
+    "total" INTEGER NOT NULL,
+    "last_seq" BIGINT NOT NULL,
+    "finalized_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "board_final_periods_pkey" PRIMARY KEY ("board_id","period_key","segment")
+);
+
 -- CreateIndex
 CREATE INDEX "board_entries_player_id_idx" ON "board_entries"("player_id");
 
+-- CreateIndex
+CREATE INDEX "board_entries_final_position_idx" ON "board_entries"("board_id", "period_key", "segment", "final_position");
+
 -- AddForeignKey
 ALTER TABLE "board_entries" ADD CONSTRAINT "board_entries_board_id_fkey" FOREIGN KEY ("board_id") REFERENCES "boards"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "board_final_periods" ADD CONSTRAINT "board_final_periods_board_id_fkey" FOREIGN KEY ("board_id") REFERENCES "boards"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "board_entries" ADD CONSTRAINT "board_entries_player_id_fkey" FOREIGN KEY ("player_id") REFERENCES "players"("id") ON DELETE RESTRICT ON UPDATE CASCADE;

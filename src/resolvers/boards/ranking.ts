@@ -47,6 +47,8 @@ export class BoardRanking {
   private readonly lastSeq = new Map<string, number>();
   /** One rebuild at a time per view; concurrent callers share it. */
   private readonly rebuilding = new Map<string, Promise<void>>();
+  /** Frozen final views (they never change again): total and last credit id. */
+  private readonly frozen = new Map<string, { total: number; lastSeq: number }>();
 
   constructor(private readonly deps: RankingDeps) {}
 
@@ -212,8 +214,41 @@ export class BoardRanking {
     }
   }
 
+  /** A final view's frozen summary, if the finalization job has run for it. */
+  private async frozenView(view: ResolvedView): Promise<{ total: number; lastSeq: number } | undefined> {
+    if (!this.final(view)) return undefined;
+    const id = viewId(view);
+    const known = this.frozen.get(id);
+    if (known) return known;
+    const [row] = await this.deps.prisma.$queryRaw<{ total: number; lastSeq: bigint }[]>`
+      SELECT total, last_seq AS "lastSeq" FROM board_final_periods
+      WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)}`;
+    if (!row) return undefined;
+    const summary = { total: row.total, lastSeq: Number(row.lastSeq) };
+    if (this.frozen.size > 10_000) this.frozen.clear();
+    this.frozen.set(id, summary);
+    return summary;
+  }
+
   async pageFromDatabase(view: ResolvedView, offset: number, n: number): Promise<BoardPage> {
     const segment = segmentColumn(view);
+    const frozen = await this.frozenView(view);
+    if (frozen) {
+      // Frozen positions: an index range scan, O(log n + n).
+      const rows = await this.deps.prisma.$queryRaw<(EntryRow & { position: number; competition: number; dense: number })[]>`
+        SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq",
+          be.final_position AS position, be.final_competition AS competition, be.final_dense AS dense
+        FROM board_entries be JOIN players p ON p.id = be.player_id
+        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment}
+          AND be.final_position > ${offset} AND be.final_position <= ${offset + n}
+        ORDER BY be.final_position`;
+      return {
+        seq: FINAL_SEQ_BASE + frozen.lastSeq,
+        total: frozen.total,
+        entries: rows.map((r) => ({ ...toEntry(r), position: r.position, competitionRank: r.competition, denseRank: r.dense })),
+        prefixSeqs: [],
+      };
+    }
     const [rows, [stats]] = await Promise.all([
       this.deps.prisma.$queryRaw<EntryRow[]>`
         SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq"
@@ -237,6 +272,15 @@ export class BoardRanking {
 
   async standingFromDatabase(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
     const segment = segmentColumn(view);
+    const frozen = await this.frozenView(view);
+    if (frozen) {
+      // One primary-key lookup.
+      const [r] = await this.deps.prisma.$queryRaw<{ score: bigint; position: number; competition: number; dense: number }[]>`
+        SELECT score, final_position AS position, final_competition AS competition, final_dense AS dense FROM board_entries
+        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`;
+      if (!r) return undefined;
+      return { position: r.position, competitionRank: r.competition, denseRank: r.dense, score: Number(r.score), total: frozen.total, seq: FINAL_SEQ_BASE + frozen.lastSeq };
+    }
     const [row] = await this.deps.prisma.$queryRaw<{ score: bigint; reachedSeq: bigint }[]>`
       SELECT score, reached_seq AS "reachedSeq" FROM board_entries
       WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`;

@@ -1,9 +1,11 @@
+import { finalizeDuePeriods } from './finalize.js';
 import { reconcile } from './reconcile.js';
 import type { Services } from '../../services.js';
 
 /**
- * Periodically brings the ranking cache back to Postgres' truth (drift from
- * manual edits, missed updates while Redis was away). With Redis, one instance
+ * Periodically freezes the standings of periods that became final, and brings
+ * the ranking cache back to Postgres' truth (drift from manual edits, missed
+ * updates while Redis was away). With Redis, one instance
  * at a time does it, under a lock that expires with the interval.
  */
 export function startReconcileJob(services: Services): { stop(): void } {
@@ -19,6 +21,7 @@ export function startReconcileJob(services: Services): { stop(): void } {
         const won = await services.redis.set(lockKey, String(process.pid), 'EX', Math.max(1, seconds - 1), 'NX');
         if (won !== 'OK') return;
       }
+      await finalizeDuePeriods(services).catch((error: Error) => services.logger.warn({ err: error.message }, 'period finalization failed; will retry'));
       const fixed = await reconcile(services);
       if (fixed > 0) services.logger.warn({ fixed }, 'reconcile repaired the ranking cache');
     } catch (error) {
