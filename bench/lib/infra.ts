@@ -119,8 +119,8 @@ async function deleteRedisPrefix(prefix: string) {
 }
 
 /**
- * Demo players straight into Postgres (the server rebuilds its Redis cache from
- * Postgres at startup, so they are on the board once a server starts):
+ * Demo players straight into Postgres, on the global board (the server rebuilds a
+ * cold view of its ranking cache from Postgres, so they are on the board once read):
  * `count` players with spread scores, plus a "trigger" player far ahead (#1),
  * whose every action changes the top 10.
  */
@@ -139,6 +139,14 @@ export async function seedPlayers(url: string, count: number): Promise<void> {
       `INSERT INTO players (id, username, score, reached_seq)
        VALUES ('bench-trigger', 'trigger', 1000000000, nextval('action_credits_id_seq'))
        ON CONFLICT (id) DO NOTHING`,
+    );
+    // Since boards, every board (the global one included) is read from board_entries:
+    // the migration copies players' scores into the global board only when it runs,
+    // which is before this seed, so the seeded scores are put on the global board here.
+    await c.query(
+      `INSERT INTO board_entries (board_id, period_key, segment, player_id, score, reached_seq)
+       SELECT 'global', 'all', '', id, score, reached_seq FROM players WHERE score > 0
+       ON CONFLICT DO NOTHING`,
     );
   } finally {
     await c.end();

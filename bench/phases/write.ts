@@ -42,7 +42,7 @@ interface LoopStats {
 }
 
 /** Runs `step` in `workers` parallel loops until `untilMs` (and at most `maxPerWorker` each). */
-async function loops(workers: number, untilMs: number, step: (w: number) => Promise<void>, maxPerWorker = 1_000_000): Promise<LoopStats> {
+export async function loops(workers: number, untilMs: number, step: (w: number) => Promise<void>, maxPerWorker = 1_000_000): Promise<LoopStats> {
   const stats: LoopStats = { done: 0, errors: 0, firstError: '', latencies: [] };
   await Promise.all(
     Array.from({ length: workers }, async (_, w) => {
