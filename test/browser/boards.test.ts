@@ -343,4 +343,28 @@ describe('boards on the page', () => {
     await desktop.screenshot({ path: join(ARTIFACTS, 'boards.png'), fullPage: true });
     if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(join(ARTIFACTS, 'boards.png'), join(ROOT, 'docs/screenshot.png'));
   }, 60_000);
+
+  it('stays on the chosen board across a server restart and resyncs it', async () => {
+    const page = await newPage();
+    await signInOnPage(page, server.url, 'erin');
+    await page.locator('#tab-weekly').click();
+    await waitForLive(page);
+    await waitForAroundMe(page, 'erin', null);
+    const erinBefore = (await aroundRows(page)).find((r) => r.current === 'true')!.rank;
+
+    const { port } = server;
+    await server.app.stop();
+    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+    server = await startServer(dataDir, port, serverEnv);
+    // A change only the new server knows: ivan tops the weekly board.
+    await completeTasks(server.url, await devToken(server.url, 'ivan'), 7);
+
+    await waitForLive(page, 30_000);
+    await waitForRow(page, 'ivan', { rank: 1, score: 70 }, 10_000);
+    await expect(page.locator('[data-testid="leaderboard"]').getAttribute('data-board')).resolves.toBe('weekly');
+    await expect(selectedTab(page).getAttribute('id')).resolves.toBe('tab-weekly');
+    await page.locator('[data-testid="board-period"][data-board="weekly"]', { hasText: 'Week of' }).waitFor();
+    // Around you follows too: ivan pushed erin down one place.
+    await waitForAroundMe(page, 'erin', erinBefore + 1);
+  }, 120_000);
 });
