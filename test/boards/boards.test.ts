@@ -204,10 +204,13 @@ describeBackends(
         const s = expectNoGraphQLErrors(await f.app.gql(PlayerStandingDocument, { id: p.id, board })).player!.standing!;
         expect(s.score).toBe(10);
       }
+      // Every board that counts this type (earlier tests made more) holds exactly one credit's points, as the audit row says.
       const entries = await f.app.app.services.prisma.boardEntry.findMany({ where: { playerId: p.id } });
-      expect(entries.map((e) => [e.boardId, Number(e.score)]).sort()).toEqual([['global', 10], [id, 10]].sort());
-      const credit = await f.app.app.services.prisma.actionCredit.findFirstOrThrow({ where: { playerId: p.id } });
-      expect((credit.entries as { board: string }[]).map((e) => e.board).sort()).toEqual(['global', id].sort());
+      expect(entries.map((e) => e.boardId)).toEqual(expect.arrayContaining(['global', id]));
+      for (const e of entries) expect(Number(e.score)).toBe(10);
+      const credits = await f.app.app.services.prisma.actionCredit.findMany({ where: { playerId: p.id } });
+      expect(credits).toHaveLength(1);
+      expect((credits[0]!.entries as { board: string }[]).map((e) => e.board).sort()).toEqual(entries.map((e) => e.boardId).sort());
     });
 
     it('a disabled board takes no new credits but stays readable', async () => {

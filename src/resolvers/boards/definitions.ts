@@ -2,12 +2,13 @@ import { AppError, badInput } from '../../errors.js';
 import type { PrismaClient } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Bus } from '../live/bus.js';
+import { ReloadingSnapshot } from '../live/reloading-snapshot.js';
 import { BOARD_WINDOWS, canonicalTimeZone, validatePeriodSpec, WEEKDAYS, type BoardWindow, type PeriodSpec, type Weekday } from './periods.js';
 
 /**
  * Operator-defined boards. Postgres holds the definitions; each instance keeps
- * them in memory and reloads on the DEFINITIONS_CHANGED notice (and at most
- * every few seconds regardless). The credit statement checks every board's
+ * a copy (ReloadingSnapshot: dropped on any instance's change notice, and
+ * re-read every few seconds regardless). The credit statement checks every board's
  * `version` against what the instance used, so a definition changed a moment
  * ago is never missed: the credit is retried with the fresh definitions.
  */
@@ -40,7 +41,6 @@ const BOARD_ID = /^[a-z0-9-]{1,40}$/;
 const MAX_TITLE = 100;
 /** Ten years: longer CUSTOM periods are a mistake, not a leaderboard. */
 const MAX_PERIOD_SECONDS = 10 * 366 * 86_400;
-const RELOAD_MS = 5_000;
 /** Fields that decide which period and segment a credit lands in: fixed once the board has entries. */
 const IMMUTABLE = ['window', 'timeZone', 'weekStart', 'periodSeconds', 'anchor', 'segmentBy'] as const;
 
@@ -85,35 +85,26 @@ export function checkBoardId(id: string): void {
 }
 
 export class BoardDefinitions {
-  private loaded?: { at: number; boards: Promise<Map<string, BoardDefinition>> };
+  private readonly snapshot: ReloadingSnapshot<Map<string, BoardDefinition>>;
 
-  constructor(
-    private readonly deps: { prisma: PrismaClient; bus: Bus; logger: Logger; attributeClaims: string[] },
-  ) {}
+  constructor(private readonly deps: { prisma: PrismaClient; bus: Bus; logger: Logger; attributeClaims: string[] }) {
+    this.snapshot = new ReloadingSnapshot(async () => {
+      const rows = await deps.prisma.$queryRawUnsafe<BoardRow[]>(`${SELECT_BOARDS} ORDER BY id`);
+      return new Map(rows.map((r) => [r.id, fromRow(r)]));
+    });
+  }
 
-  /** Listens for changes made on any instance. */
-  async start(): Promise<() => void> {
-    const stop = await this.deps.bus.subscribe('DEFINITIONS_CHANGED', () => this.invalidate());
-    this.deps.bus.onReconnect(() => this.invalidate());
-    return stop;
+  /** Follows changes made on any instance. */
+  start(): Promise<() => void> {
+    return this.snapshot.follow(this.deps.bus, 'boards');
   }
 
   invalidate(): void {
-    this.loaded = undefined;
+    this.snapshot.invalidate();
   }
 
   private load(): Promise<Map<string, BoardDefinition>> {
-    if (this.loaded && Date.now() - this.loaded.at < RELOAD_MS) return this.loaded.boards;
-    const boards = this.deps.prisma
-      .$queryRawUnsafe<BoardRow[]>(`${SELECT_BOARDS} ORDER BY id`)
-      .then((rows) => new Map(rows.map((r) => [r.id, fromRow(r)])));
-    const entry = { at: Date.now(), boards };
-    // A failed read is not kept.
-    boards.catch(() => {
-      if (this.loaded === entry) this.loaded = undefined;
-    });
-    this.loaded = entry;
-    return boards;
+    return this.snapshot.get();
   }
 
   /** Every board, `global` first, then by id. */

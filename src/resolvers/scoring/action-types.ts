@@ -2,6 +2,7 @@ import { AppError, badInput } from '../../errors.js';
 import type { PrismaClient } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Bus } from '../live/bus.js';
+import { ReloadingSnapshot } from '../live/reloading-snapshot.js';
 
 /**
  * The points table. Each instance keeps a copy, reloaded when any instance
@@ -25,7 +26,6 @@ export interface ActionTypeInput {
   enabled?: boolean | null;
 }
 
-const RELOAD_MS = 5_000;
 const CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
 const MAX_POINTS = 1_000_000;
 const MAX_MIN_SECONDS = 86_400;
@@ -33,31 +33,23 @@ const MAX_MIN_SECONDS = 86_400;
 const MAX_CODE_LENGTH = 64;
 
 export class ActionTypeTable {
-  private loaded?: { at: number; types: Promise<Map<string, ActionTypeRow>> };
+  private readonly snapshot: ReloadingSnapshot<Map<string, ActionTypeRow>>;
 
-  constructor(private readonly deps: { prisma: PrismaClient; bus: Bus; logger: Logger }) {}
+  constructor(private readonly deps: { prisma: PrismaClient; bus: Bus; logger: Logger }) {
+    this.snapshot = new ReloadingSnapshot(async () => new Map((await deps.prisma.actionType.findMany()).map((r) => [r.code, r])));
+  }
 
-  async start(): Promise<() => void> {
-    const stop = await this.deps.bus.subscribe('DEFINITIONS_CHANGED', ({ kind }) => {
-      if (kind === 'actionTypes') this.invalidate();
-    });
-    this.deps.bus.onReconnect(() => this.invalidate());
-    return stop;
+  /** Follows changes made on any instance. */
+  start(): Promise<() => void> {
+    return this.snapshot.follow(this.deps.bus, 'actionTypes');
   }
 
   invalidate(): void {
-    this.loaded = undefined;
+    this.snapshot.invalidate();
   }
 
   private load(): Promise<Map<string, ActionTypeRow>> {
-    if (this.loaded && Date.now() - this.loaded.at < RELOAD_MS) return this.loaded.types;
-    const types = this.deps.prisma.actionType.findMany().then((rows) => new Map(rows.map((r) => [r.code, r])));
-    const entry = { at: Date.now(), types };
-    types.catch(() => {
-      if (this.loaded === entry) this.loaded = undefined;
-    });
-    this.loaded = entry;
-    return types;
+    return this.snapshot.get();
   }
 
   /** The enabled types, by code. */
