@@ -7,7 +7,6 @@ import { staticSiteHandler } from './http/static-site.js';
 import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
 import { startReconcileJob } from './resolvers/boards/reconcile-job.js';
-import { createBoardFeed } from './resolvers/live/board-feed.js';
 import { createLogger, requestScope, type Logger } from './logger.js';
 import { reconcile } from './resolvers/boards/reconcile.js';
 import { resolveView } from './resolvers/boards/views.js';
@@ -30,7 +29,6 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   // The global board is warm before the first request; other views warm on first use.
   const { view: globalView } = await resolveView(services.definitions, {}, async () => null);
   await services.ranking.scheduleRebuild(globalView, 'startup');
-  services.boardFeed = await createBoardFeed(services);
   const reconcileJob = startReconcileJob(services);
   // Redis is back after an outage: repair (or rebuild, if it lost its data) at once.
   services.redis?.on('ready', () => void reconcile(services).catch(() => {}));

@@ -11,7 +11,7 @@ import { createActionTickets, type ActionTickets } from './resolvers/scoring/act
 import { ActionTypeTable } from './resolvers/scoring/action-types.js';
 import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './resolvers/scoring/rate-limiter.js';
 import { redactUrl, type Config } from './config.js';
-import type { BoardFeed } from './resolvers/live/board-feed.js';
+import { createBoardFeed, type BoardFeed } from './resolvers/live/board-feed.js';
 import { openDatabase, type Database, type PrismaClient } from './db/database.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -40,7 +40,7 @@ export interface Services {
   ticketLimiter: RateLimiter;
   playerJwt: PlayerJwtVerifier;
   tickets: ActionTickets;
-  /** Live boards for subscriptions; set by buildApp once the services exist. */
+  /** Live boards for subscriptions. */
   boardFeed: BoardFeed;
   /** Health of the backing stores, for /readyz. */
   checkReady(): Promise<Record<string, boolean>>;
@@ -82,7 +82,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const definitions = new BoardDefinitions({ prisma, bus, logger, attributeClaims: config.jwt.attributeClaims });
   const actionTypes = new ActionTypeTable({ prisma, bus, logger });
   const unsubscribers = [await definitions.start(), await actionTypes.start()];
-  return {
+  const services: Services = {
     config,
     logger,
     metrics,
@@ -99,6 +99,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     ticketLimiter,
     playerJwt: createPlayerJwtVerifier(config.jwt),
     tickets: createActionTickets(config.actionToken),
+    // Assigned right below: the feed needs the other services.
     boardFeed: undefined as unknown as BoardFeed,
     async checkReady() {
       const checks: Record<string, boolean> = {};
@@ -113,6 +114,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await db.close();
     },
   };
+  // Live boards read through the services above; built last, once.
+  services.boardFeed = await createBoardFeed(services);
+  return services;
 }
 
 /**

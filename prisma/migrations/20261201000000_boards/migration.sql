@@ -43,7 +43,7 @@ CREATE TABLE "board_entries" (
 );
 
 -- CreateIndex
-CREATE INDEX "board_entries_ranking_idx" ON "board_entries"("board_id", "period_key", "segment", "score" DESC, "reached_seq");
+CREATE INDEX "board_entries_ranking_idx" ON "board_entries"("board_id", "period_key", "segment", "score" DESC, "reached_seq", "player_id");
 
 -- CreateTable
 CREATE TABLE "board_final_periods" (
