@@ -287,9 +287,11 @@ export class BoardRanking {
     if (!row) return undefined;
     const [[counts], ranks] = await Promise.all([
       this.deps.prisma.$queryRaw<[{ ahead: bigint; total: bigint; last: bigint | null }]>`
-        SELECT count(*) FILTER (WHERE score > ${row.score} OR (score = ${row.score} AND (reached_seq < ${row.reachedSeq}
-                 OR (reached_seq = ${row.reachedSeq} AND player_id < ${playerId})))) AS ahead,
-               count(*) AS total, max(reached_seq) AS last
+        SELECT
+          -- Those ahead: a range of the ranking index (O(position)), not a pass over the whole period.
+          (SELECT count(*) FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment}
+             AND (score > ${row.score} OR (score = ${row.score} AND (reached_seq, player_id) < (${row.reachedSeq}, ${playerId})))) AS ahead,
+          count(*) AS total, max(reached_seq) AS last
         FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment}`,
       this.ranksFromDatabase(view, Number(row.score)),
     ]);
