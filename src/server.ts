@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from './config.js';
 import { DEV_SIGN_IN_PATH, devSignInHandler } from './http/dev-sign-in.js';
+import { graphiqlHandler } from './http/graphiql.js';
 import { staticSiteHandler } from './http/static-site.js';
 import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
@@ -35,6 +36,8 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   const yoga = createGraphQLHandler(services);
   const devSignIn = devSignInHandler(services);
   const site = staticSiteHandler();
+  // Development only: production keeps GraphiQL off.
+  const graphiql = config.production ? undefined : graphiqlHandler();
   let draining = false;
 
   const server: Server = createServer((req, res) => {
@@ -66,6 +69,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       return res.end(await services.metrics.registry.metrics());
     }
     if (path === DEV_SIGN_IN_PATH) return devSignIn(req, res);
+    if (graphiql && (await graphiql(req, res))) return;
     if (path === '/graphql') {
       const refusal = oversized(req, config.http.maxRequestBytes);
       if (refusal) return json(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: 'BAD_USER_INPUT' } }] });
