@@ -12,6 +12,7 @@ import { createBoardFeed } from './live/board-feed.js';
 import { createLogger, requestScope, type Logger } from './logger.js';
 import { reconcile, scheduleRebuild } from './resolvers/ranking.js';
 import { createServices, type Services } from './services.js';
+import { startTracing, type TracingOptions } from './tracing.js';
 
 export interface App {
   services: Services;
@@ -25,8 +26,15 @@ export interface App {
 export { WS_MAX_PAYLOAD } from './http/websocket.js';
 
 /** Builds the whole app: services, GraphQL over HTTP/SSE/WebSocket, health, metrics, the page. */
-export async function buildApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
-  const services = await createServices(config, logger);
+export async function buildApp(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+  options: { tracing?: TracingOptions } = {},
+): Promise<App> {
+  // Off by default: without OTEL_TRACES_EXPORTER the SDK is never even loaded.
+  const tracing = config.tracing.enabled ? await startTracing(config.tracing, options.tracing) : undefined;
+  if (tracing) logger.info({ serviceName: config.tracing.serviceName }, 'OpenTelemetry tracing on');
+  const services = await createServices(config, logger, tracing);
   await scheduleRebuild(services, 'startup');
   services.boardFeed = await createBoardFeed(services);
   const reconcileJob = startReconcileJob(services);
@@ -43,7 +51,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   const server: Server = createServer((req, res) => {
     const requestId = sanitizeRequestId(req.headers['x-request-id']) ?? randomUUID();
     res.setHeader('x-request-id', requestId);
-    requestScope.run({ requestId }, () => void route(req, res));
+    requestScope.run({ requestId }, () => void (tracing ? tracing.http(req, res, () => route(req, res)) : route(req, res)));
   });
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
@@ -111,6 +119,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
         }
         for (const s of sockets) s.destroy();
         await services.close();
+        await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'trace export failed at shutdown'));
         logger.info('scoreboard stopped');
       })();
       return stopped;

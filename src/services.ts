@@ -11,6 +11,7 @@ import type { BoardFeed } from './live/board-feed.js';
 import { openDatabase, type Database, type PrismaClient } from './db/database.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import type { Tracing } from './tracing.js';
 
 /**
  * The process-wide singletons. This is the only place that chooses between the
@@ -29,6 +30,8 @@ export interface Services {
   ticketLimiter: RateLimiter;
   playerJwt: PlayerJwtVerifier;
   tickets: ActionTickets;
+  /** OpenTelemetry, when on (OTEL_TRACES_EXPORTER); undefined otherwise, so nothing is wrapped. */
+  tracing?: Tracing;
   /** Live boards for subscriptions; set by buildApp once the services exist. */
   boardFeed: BoardFeed;
   /** Health of the backing stores, for /readyz. */
@@ -36,7 +39,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config, logger: Logger): Promise<Services> {
+export async function createServices(config: Config, logger: Logger, tracing?: Tracing): Promise<Services> {
   const db = await openDatabase(config.database);
   const applied = await db.migrate();
   logger.info({ database: db.description, applied }, 'database ready');
@@ -53,6 +56,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   if (config.redis.url) {
     const prefix = config.redis.keyPrefix;
     redis = await connectRedis(config.redis.url, logger, 'commands');
+    tracing?.traceRedis(redis);
     const subscriber = await connectRedis(config.redis.url, logger, 'subscriber');
     redisClients.push(redis, subscriber);
     rankingCache = new RedisRankingCache(redis, prefix);
@@ -72,7 +76,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     logger,
     metrics,
     db,
-    prisma: db.prisma,
+    // PGlite is Postgres too: same SQL, same system name.
+    prisma: tracing ? tracing.traceDatabase(db.prisma, 'postgresql') : db.prisma,
     redis,
     rankingCache,
     bus,
@@ -80,6 +85,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     ticketLimiter,
     playerJwt: createPlayerJwtVerifier(config.jwt),
     tickets: createActionTickets(config.actionToken),
+    tracing,
     boardFeed: undefined as unknown as BoardFeed,
     async checkReady() {
       const checks: Record<string, boolean> = {};

@@ -34,6 +34,7 @@ export function createGraphQLHandler(services: Services) {
       return createContext(services, header ?? undefined, request ? () => request.signal : undefined);
     },
     plugins: [
+      ...(services.tracing ? [services.tracing.graphqlPlugin()] : []),
       countErrorCodes(services),
       EnvelopArmorPlugin({
         // Introspection counts too (a nested __type chain is a classic attack); GraphiQL's own introspection is 21 deep.
