@@ -9,7 +9,7 @@ import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
 import { startReconcileJob } from './jobs/reconcile.js';
 import { createBoardFeed } from './live/board-feed.js';
-import { createLogger, requestScope, type Logger } from './logger.js';
+import { createProcessLogger, requestScope, type Logger } from './logger.js';
 import { reconcile, scheduleRebuild } from './resolvers/ranking.js';
 import { createServices, type Services } from './services.js';
 import { startTracing, type TracingOptions } from './tracing.js';
@@ -28,7 +28,7 @@ export { WS_MAX_PAYLOAD } from './http/websocket.js';
 /** Builds the whole app: services, GraphQL over HTTP/SSE/WebSocket, health, metrics, the page. */
 export async function buildApp(
   config: Config,
-  logger: Logger = createLogger(config.logLevel),
+  logger: Logger = createProcessLogger(config),
   options: { tracing?: TracingOptions } = {},
 ): Promise<App> {
   // Off by default: without OTEL_TRACES_EXPORTER the SDK is never even loaded.
