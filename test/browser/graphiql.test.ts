@@ -94,7 +94,8 @@ describe('GraphiQL served by the server', () => {
     expect(requests.length).toBeGreaterThan(0);
     const hosts = new Set(requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:')).map((u) => new URL(u).hostname));
     expect([...hosts].filter((h) => h !== '127.0.0.1' && h !== 'localhost')).toEqual([]);
-    // The editor workers came from our origin too.
+    // The editor workers came from our origin too, and the subscription went over graphql-ws on /graphql.
     expect(requests.some((u) => u.endsWith('graphql.worker.js') || u.endsWith('editor.worker.js'))).toBe(true);
+    expect(requests.filter((u) => u.startsWith('ws://')).map((u) => new URL(u).pathname)).toContain('/graphql');
   });
 });
