@@ -57,25 +57,51 @@ export class ScoreboardError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = new.target.name;
+    // Each subclass names itself as a literal too, so the name survives a minifier.
+    this.name = 'ScoreboardError';
     this.retryable = RETRYABLE_CODES.has(code);
   }
 }
 
-export class UnauthenticatedError extends ScoreboardError {}
-export class ForbiddenError extends ScoreboardError {}
-export class BadUserInputError extends ScoreboardError {}
-export class UnknownActionTypeError extends ScoreboardError {}
-export class InvalidActionTokenError extends ScoreboardError {}
-export class ActionTokenExpiredError extends ScoreboardError {}
-export class ActionAlreadyUsedError extends ScoreboardError {}
-export class ActionTooFastError extends ScoreboardError {}
-export class NotFoundError extends ScoreboardError {}
-export class PlayerBannedError extends ScoreboardError {}
-export class ServiceUnavailableError extends ScoreboardError {}
-export class InternalServerError extends ScoreboardError {}
+export class UnauthenticatedError extends ScoreboardError {
+  override name = 'UnauthenticatedError';
+}
+export class ForbiddenError extends ScoreboardError {
+  override name = 'ForbiddenError';
+}
+export class BadUserInputError extends ScoreboardError {
+  override name = 'BadUserInputError';
+}
+export class UnknownActionTypeError extends ScoreboardError {
+  override name = 'UnknownActionTypeError';
+}
+export class InvalidActionTokenError extends ScoreboardError {
+  override name = 'InvalidActionTokenError';
+}
+export class ActionTokenExpiredError extends ScoreboardError {
+  override name = 'ActionTokenExpiredError';
+}
+export class ActionAlreadyUsedError extends ScoreboardError {
+  override name = 'ActionAlreadyUsedError';
+}
+export class ActionTooFastError extends ScoreboardError {
+  override name = 'ActionTooFastError';
+}
+export class NotFoundError extends ScoreboardError {
+  override name = 'NotFoundError';
+}
+export class PlayerBannedError extends ScoreboardError {
+  override name = 'PlayerBannedError';
+}
+export class ServiceUnavailableError extends ScoreboardError {
+  override name = 'ServiceUnavailableError';
+}
+export class InternalServerError extends ScoreboardError {
+  override name = 'InternalServerError';
+}
 
 export class RateLimitedError extends ScoreboardError {
+  override name = 'RateLimitedError';
   /** Seconds to wait before trying again, as the server said (undefined if it did not). */
   readonly retryAfter: number | undefined;
   constructor(code: string, message: string, errors: readonly GraphQLErrorPayload[] = []) {
@@ -86,6 +112,7 @@ export class RateLimitedError extends ScoreboardError {
 }
 
 export class NetworkError extends ScoreboardError {
+  override name = 'NetworkError';
   constructor(
     message: string,
     /** HTTP status when a response came without a GraphQL body (e.g. a proxy's 502). */
