@@ -7,19 +7,33 @@ import { schema } from './src/schema/index.js';
  *    `npm run schema:check` fails when it drifts.
  * 2. sdk/generated: typed documents for sdk/operations.graphql (client preset),
  *    used by the web page, the examples, the tests and the benchmarks.
+ * 3. packages/client/src/generated: typed document *strings* for the client
+ *    package's own operations, so the package needs no graphql runtime.
  */
 const sdl = printSchema(lexicographicSortSchema(schema));
 
 const config: CodegenConfig = {
   schema: sdl,
-  documents: ['sdk/operations.graphql'],
   ignoreNoDocuments: false,
   generates: {
     'schema.graphql': { plugins: ['schema-ast'], config: { includeDirectives: false, sort: true } },
     'sdk/generated/': {
+      documents: ['sdk/operations.graphql'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: {
+        emitLegacyCommonJSImports: false,
+        useTypeImports: true,
+        enumsAsTypes: true,
+        scalars: { DateTime: 'string', SafeInt: 'number' },
+      },
+    },
+    'packages/client/src/generated/': {
+      documents: ['packages/client/src/operations.graphql'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false, gqlTagName: 'graphql' },
+      config: {
+        documentMode: 'string',
         emitLegacyCommonJSImports: false,
         useTypeImports: true,
         enumsAsTypes: true,

@@ -4,17 +4,14 @@
  *   npx tsx examples/play.ts --url http://localhost:4000 --username alice [--count 5] [--delay 500]
  *   npx tsx examples/play.ts --url http://localhost:4000 --token <jwt> [--action COMPLETE_TASK]
  *
- * Each action is the two-step flow: issueActionToken (a signed, single-use
- * ticket) then submitAction with that ticket. The client never sends a score.
+ * Each action is the client package's performAction: one signed, single-use
+ * ticket (issueActionToken), the type's minSeconds, then submitAction with
+ * that ticket, retrying the same ticket if the answer is lost. The client
+ * never sends a score.
  */
 import { parseArgs } from 'node:util';
-import {
-  ActionTypesDocument,
-  IssueActionTokenDocument,
-  MeDocument,
-  SubmitActionDocument,
-} from '../sdk/generated/graphql.js';
-import { devSignIn, GraphQLRequestError, request } from './lib/client.js';
+import { createScoreboardClient, RateLimitedError } from '../packages/client/src/index.js';
+import { devSignIn } from './lib/client.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,30 +37,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 try {
   const token = args.token ?? (await devSignIn(url, args.username!));
-  const { actionTypes } = await request(url, ActionTypesDocument, {});
+  const scoreboard = createScoreboardClient({ url: new URL('/graphql', url).toString(), getToken: () => token });
+  const actionTypes = await scoreboard.actionTypes();
   const type = actionTypes.find((t) => t.code === args.action);
   if (!type) throw new Error(`Unknown action type ${args.action}; the server has: ${actionTypes.map((t) => t.code).join(', ')}`);
 
-  const { me } = await request(url, MeDocument, {}, token);
+  const me = await scoreboard.me();
   console.log(`${me?.username ?? '?'}: ${me?.score ?? 0} points, rank ${me?.rank ?? '-'}; playing ${count} × ${type.code} (+${type.points})`);
 
   for (let i = 1; i <= count; i++) {
-    const { issueActionToken: ticket } = await request(url, IssueActionTokenDocument, { actionType: type.code }, token);
-    // Some action types take time: the server refuses tickets redeemed sooner.
-    if (type.minSeconds > 0) await sleep(type.minSeconds * 1000);
-    const { submitAction: r } = await request(
-      url,
-      SubmitActionDocument,
-      { input: { actionId: ticket.actionId, actionType: ticket.actionType, token: ticket.token } },
-      token,
-    );
+    // Ticket, the type's minSeconds (the server refuses tickets redeemed sooner), submit.
+    const r = await scoreboard.performAction(type.code);
     console.log(
       `#${i}  ${r.replayed ? 'replayed' : `+${r.scoreDelta}`}  score ${r.newScore}  rank #${r.rank}  seq ${r.seq}  action ${r.actionId}`,
     );
     if (delayMs > 0 && i < count) await sleep(delayMs);
   }
 } catch (error) {
-  if (error instanceof GraphQLRequestError && error.code === 'RATE_LIMITED') {
+  if (error instanceof RateLimitedError) {
     console.error(`Rate limited: try again in ${error.retryAfter ?? '?'} s.`);
     process.exit(3);
   }

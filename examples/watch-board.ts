@@ -7,11 +7,8 @@
  * forever (the server restarting is fine) and resyncs from the new snapshot.
  */
 import { parseArgs } from 'node:util';
-import { print } from 'graphql';
-import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { LeaderboardChangedDocument, type LeaderboardChangedSubscription } from '../sdk/generated/graphql.js';
-import { graphqlWsUrl } from './lib/client.js';
+import { createScoreboardClient, type Leaderboard } from '../packages/client/src/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,32 +25,15 @@ if (args.help) {
 }
 const first = Number(args.first);
 const stopAfter = args.count ? Number(args.count) : Infinity;
+const endpoint = new URL('/graphql', args.url!).toString();
 
-type Board = LeaderboardChangedSubscription['leaderboardChanged'];
+// The board is public; a token is only needed for operations that want one.
+const scoreboard = createScoreboardClient({ url: endpoint, getToken: () => args.token, webSocketImpl: WebSocket });
 
-const client = createClient({
-  url: graphqlWsUrl(args.url!),
-  webSocketImpl: WebSocket,
-  // The subscription is public; a token is only needed for operations that want one.
-  connectionParams: args.token ? { authorization: `Bearer ${args.token}` } : undefined,
-  retryAttempts: Infinity,
-  shouldRetry: () => true,
-  retryWait: (retries) => new Promise((r) => setTimeout(r, Math.min(250 * 2 ** retries, 5_000) + Math.random() * 250)),
-  on: {
-    connecting: (retry) => console.error(retry ? '… reconnecting' : `… connecting to ${graphqlWsUrl(args.url!)}`),
-    connected: () => console.error('… live'),
-    closed: (event) => {
-      const { code, reason } = event as { code?: number; reason?: string };
-      if (code !== 1000) console.error(`… connection closed (${code ?? '?'}${reason ? ` ${reason}` : ''})`);
-    },
-  },
-});
-
-let previous: Board | undefined;
-let lastSeq = -1;
+let previous: Leaderboard | undefined;
 let shown = 0;
 
-function printBoard(board: Board) {
+function printBoard(board: Leaderboard) {
   const before = new Map(previous?.entries.map((e) => [e.player.id, e]));
   console.log(`\nseq ${board.seq}  ${board.updatedAt}  top ${board.entries.length}`);
   for (const entry of board.entries) {
@@ -69,34 +49,29 @@ function printBoard(board: Board) {
 }
 
 const stop = async (code = 0) => {
-  await client.dispose();
+  unwatch();
+  await scoreboard.close();
   process.exit(code);
 };
 process.on('SIGINT', () => void stop(0));
 
-let connectedSinceLastBoard = true;
-client.on('connected', () => (connectedSinceLastBoard = true));
-
-try {
-  for await (const result of client.iterate<LeaderboardChangedSubscription>({
-    query: print(LeaderboardChangedDocument),
-    variables: { first },
-  })) {
-    if (result.errors?.length) {
-      console.error(result.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('\n'));
-      continue;
-    }
-    const board = result.data?.leaderboardChanged;
-    if (!board) continue;
-    // After a (re)connect the first board is a snapshot: take it whatever its seq.
-    if (!connectedSinceLastBoard && board.seq < lastSeq) continue;
-    connectedSinceLastBoard = false;
-    lastSeq = board.seq;
+// The client sends the snapshot first, reconnects forever and resyncs, and never
+// hands over a board older than the one already printed.
+const unwatch = scoreboard.watchLeaderboard(
+  { first },
+  (board) => {
     printBoard(board);
-    if (++shown >= stopAfter) break;
-  }
-  await stop(0);
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  await stop(1);
-}
+    if (++shown >= stopAfter) void stop(0);
+  },
+  {
+    onConnection: (state) => {
+      if (state === 'connecting') console.error(`… connecting to ${endpoint}`);
+      if (state === 'reconnecting') console.error('… reconnecting');
+      if (state === 'connected') console.error('… live');
+    },
+    onError: (error) => {
+      console.error(`${error.code}: ${error.message}`);
+      void stop(1);
+    },
+  },
+);

@@ -69,6 +69,10 @@ const EnvSchema = z
     CORS_ORIGINS: csv,
     WS_ALLOWED_ORIGINS: csv,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // OpenTelemetry: the SDK reads the other OTEL_* variables itself (endpoint, protocol, sampler...).
+    OTEL_TRACES_EXPORTER: z.string().trim().optional(),
+    OTEL_SDK_DISABLED: z.enum(['true', 'false']).optional(),
+    OTEL_SERVICE_NAME: z.string().trim().min(1).default('scoreboard'),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET && env.ACTION_TOKEN_SECRET && env.JWT_SECRET === env.ACTION_TOKEN_SECRET) {
@@ -116,6 +120,8 @@ export interface Config {
   rateLimit: { actionsPerWindow: number; ticketsPerWindow: number; windowSeconds: number };
   leaderboard: { coalesceMs: number; reconcileIntervalSeconds: number };
   logLevel: Env['LOG_LEVEL'];
+  /** On when OTEL_TRACES_EXPORTER names an exporter (not "none") and OTEL_SDK_DISABLED is not "true". */
+  tracing: { enabled: boolean; serviceName: string };
 }
 
 export class ConfigError extends Error {
@@ -169,6 +175,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS },
     logLevel: env.LOG_LEVEL,
+    tracing: {
+      enabled:
+        env.OTEL_SDK_DISABLED !== 'true' &&
+        !!env.OTEL_TRACES_EXPORTER &&
+        env.OTEL_TRACES_EXPORTER.split(',').some((e) => e.trim() && e.trim() !== 'none'),
+      serviceName: env.OTEL_SERVICE_NAME,
+    },
   };
 }
 

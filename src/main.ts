@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createProcessLogger } from './logger.js';
 import { buildApp } from './server.js';
 
 /** Process entry point: config, app, signals. */
@@ -14,7 +14,7 @@ async function main() {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config);
   const app = await buildApp(config, logger);
   await app.start();
 

@@ -3,14 +3,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from './config.js';
 import { DEV_SIGN_IN_PATH, devSignInHandler } from './http/dev-sign-in.js';
+import { graphiqlHandler } from './http/graphiql.js';
 import { staticSiteHandler } from './http/static-site.js';
 import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
+import { createProcessLogger, requestScope, type Logger } from './logger.js';
 import { startReconcileJob } from './resolvers/boards/reconcile-job.js';
-import { createLogger, requestScope, type Logger } from './logger.js';
 import { reconcile } from './resolvers/boards/reconcile.js';
 import { resolveView } from './resolvers/boards/views.js';
 import { createServices, type Services } from './services.js';
+import { startTracing, type TracingOptions } from './tracing.js';
 
 export interface App {
   services: Services;
@@ -24,8 +26,15 @@ export interface App {
 export { WS_MAX_PAYLOAD } from './http/websocket.js';
 
 /** Builds the whole app: services, GraphQL over HTTP/SSE/WebSocket, health, metrics, the page. */
-export async function buildApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
-  const services = await createServices(config, logger);
+export async function buildApp(
+  config: Config,
+  logger: Logger = createProcessLogger(config),
+  options: { tracing?: TracingOptions } = {},
+): Promise<App> {
+  // Off by default: without OTEL_TRACES_EXPORTER the SDK is never even loaded.
+  const tracing = config.tracing.enabled ? await startTracing(config.tracing, options.tracing) : undefined;
+  if (tracing) logger.info({ serviceName: config.tracing.serviceName }, 'OpenTelemetry tracing on');
+  const services = await createServices(config, logger, tracing);
   // The global board is warm before the first request; other views warm on first use.
   const { view: globalView } = await resolveView(services.definitions, {}, async () => null);
   await services.ranking.scheduleRebuild(globalView, 'startup');
@@ -36,12 +45,14 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   const yoga = createGraphQLHandler(services);
   const devSignIn = devSignInHandler(services);
   const site = staticSiteHandler();
+  // Development only: production keeps GraphiQL off.
+  const graphiql = config.production ? undefined : graphiqlHandler();
   let draining = false;
 
   const server: Server = createServer((req, res) => {
     const requestId = sanitizeRequestId(req.headers['x-request-id']) ?? randomUUID();
     res.setHeader('x-request-id', requestId);
-    requestScope.run({ requestId }, () => void route(req, res));
+    requestScope.run({ requestId }, () => void (tracing ? tracing.http(req, res, () => route(req, res)) : route(req, res)));
   });
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
@@ -67,6 +78,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       return res.end(await services.metrics.registry.metrics());
     }
     if (path === DEV_SIGN_IN_PATH) return devSignIn(req, res);
+    if (graphiql && (await graphiql(req, res))) return;
     if (path === '/graphql') {
       const refusal = oversized(req, config.http.maxRequestBytes);
       if (refusal) return json(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: 'BAD_USER_INPUT' } }] });
@@ -108,6 +120,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
         }
         for (const s of sockets) s.destroy();
         await services.close();
+        await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'trace export failed at shutdown'));
         logger.info('scoreboard stopped');
       })();
       return stopped;

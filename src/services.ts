@@ -15,6 +15,7 @@ import { createBoardFeed, type BoardFeed } from './resolvers/live/board-feed.js'
 import { openDatabase, type Database, type PrismaClient } from './db/database.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import type { Tracing } from './tracing.js';
 
 /**
  * The process-wide singletons. This is the only place that chooses between the
@@ -40,6 +41,8 @@ export interface Services {
   ticketLimiter: RateLimiter;
   playerJwt: PlayerJwtVerifier;
   tickets: ActionTickets;
+  /** OpenTelemetry, when on (OTEL_TRACES_EXPORTER); undefined otherwise, so nothing is wrapped. */
+  tracing?: Tracing;
   /** Live boards for subscriptions. */
   boardFeed: BoardFeed;
   /** Health of the backing stores, for /readyz. */
@@ -47,7 +50,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config, logger: Logger): Promise<Services> {
+export async function createServices(config: Config, logger: Logger, tracing?: Tracing): Promise<Services> {
   const db = await openDatabase(config.database);
   const applied = await db.migrate();
   logger.info({ database: db.description, applied }, 'database ready');
@@ -64,6 +67,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   if (config.redis.url) {
     const prefix = config.redis.keyPrefix;
     redis = await connectRedis(config.redis.url, logger, 'commands');
+    tracing?.traceRedis(redis);
     const subscriber = await connectRedis(config.redis.url, logger, 'subscriber');
     redisClients.push(redis, subscriber);
     rankingCache = new RedisRankingCache(redis, prefix);
@@ -78,7 +82,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     ticketLimiter = memoryRateLimiter(ticketsPerWindow, windowSeconds);
   }
 
-  const prisma = db.prisma;
+  // PGlite is Postgres too: same SQL, same system name.
+  const prisma = tracing ? tracing.traceDatabase(db.prisma, 'postgresql') : db.prisma;
   const definitions = new BoardDefinitions({ prisma, bus, logger, attributeClaims: config.jwt.attributeClaims });
   const actionTypes = new ActionTypeTable({ prisma, bus, logger });
   const unsubscribers = [await definitions.start(), await actionTypes.start()];
@@ -99,6 +104,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     ticketLimiter,
     playerJwt: createPlayerJwtVerifier(config.jwt),
     tickets: createActionTickets(config.actionToken),
+    tracing,
     // Assigned right below: the feed needs the other services.
     boardFeed: undefined as unknown as BoardFeed,
     async checkReady() {

@@ -1,6 +1,7 @@
 import { getIntrospectionQuery } from 'graphql';
 import { expect, it, vi } from 'vitest';
 import { LeaderboardDocument } from '../sdk/generated/graphql.js';
+import { GRAPHIQL_ASSETS } from '../src/http/graphiql.js';
 import { codes, expectNoGraphQLErrors } from './support/app.js';
 import { describeBackends } from './support/suite.js';
 
@@ -98,6 +99,7 @@ describeBackends(
       expect(body.errors[0].message).toMatch(/introspection/i);
       const page = await fetch(`${f.app.url}/graphql`, { headers: { accept: 'text/html' } });
       expect(await page.text()).not.toMatch(/graphiql/i);
+      expect((await fetch(`${f.app.url}${GRAPHIQL_ASSETS}graphiql.js`)).status).toBe(404);
     });
 
     it('no "did you mean" suggestions', async () => {

@@ -22,7 +22,8 @@ export function createGraphQLHandler(services: Services) {
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: !config.production && { title: 'Scoreboard', subscriptionsProtocol: 'WS' },
+    // GraphiQL is served by the server itself from bundled assets (src/http/graphiql.ts), not from a CDN.
+    graphiql: false,
     landingPage: false,
     batching: false,
     logging: logger.child({ component: 'yoga' }) as never,
@@ -33,6 +34,7 @@ export function createGraphQLHandler(services: Services) {
       return createContext(services, header ?? undefined, request ? () => request.signal : undefined);
     },
     plugins: [
+      ...(services.tracing ? [services.tracing.graphqlPlugin()] : []),
       countErrorCodes(services),
       EnvelopArmorPlugin({
         // Introspection counts too (a nested __type chain is a classic attack); GraphiQL's own introspection is 21 deep.

@@ -1,5 +1,6 @@
 import { Client, CombinedError, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { createScoreboardClient, RateLimitedError, ScoreboardError, type ScoreboardClient } from '../../packages/client/src/index.js';
 
 /**
  * The page's two transports, both on the page's own origin:
@@ -7,6 +8,8 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
  *   queries and mutations, with the player JWT in the Authorization header;
  * - graphql-ws (graphql-transport-ws) for `leaderboardChanged`, which is public,
  *   retried forever with a capped, jittered backoff.
+ * The action flow (ticket, wait, submit, retries of the same ticket) is the
+ * client package's performAction.
  */
 
 export type ConnectionEvent =
@@ -17,6 +20,7 @@ export type ConnectionEvent =
 export interface Api {
   client: Client;
   ws: WsClient;
+  scoreboard: ScoreboardClient;
 }
 
 export interface ApiOptions {
@@ -123,7 +127,9 @@ export function createApi(options: ApiOptions): Api {
     ],
   });
 
-  return { client, ws };
+  const scoreboard = createScoreboardClient({ url: new URL('/graphql', location.href).toString(), getToken: () => options.token() });
+
+  return { client, ws, scoreboard };
 }
 
 /** A GraphQL or network error in words a player understands, plus its code. */
@@ -134,32 +140,42 @@ export interface ApiProblem {
 }
 
 export function describeError(error: CombinedError | Error | unknown): ApiProblem {
+  if (error instanceof ScoreboardError) {
+    if (error.code === 'NETWORK_ERROR') return { code: 'NETWORK', message: `Cannot reach the server (${error.message}).` };
+    const first = error.errors[0] ?? { message: error.message };
+    const retryAfter = error instanceof RateLimitedError ? error.retryAfter : undefined;
+    return describeGraphQLError(error.code, first.message, retryAfter);
+  }
   if (error instanceof CombinedError) {
     const first = error.graphQLErrors[0];
     if (first) {
-      const code = String(first.extensions?.code ?? 'ERROR');
       const retryAfter = Number(first.extensions?.retryAfter);
-      switch (code) {
-        case 'RATE_LIMITED':
-          return {
-            code,
-            retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
-            message: Number.isFinite(retryAfter)
-              ? `RATE_LIMITED: too many actions, try again in ${formatSeconds(retryAfter)}.`
-              : 'RATE_LIMITED: too many actions, try again later.',
-          };
-        case 'UNAUTHENTICATED':
-          return { code, message: `UNAUTHENTICATED: ${first.message}. Sign in again.` };
-        case 'SERVICE_UNAVAILABLE':
-          return { code, message: 'SERVICE_UNAVAILABLE: the server is busy; nothing was applied, try again.' };
-        default:
-          return { code, message: `${code}: ${brief(first.message)}` };
-      }
+      return describeGraphQLError(String(first.extensions?.code ?? 'ERROR'), first.message, Number.isFinite(retryAfter) ? retryAfter : undefined);
     }
     if (error.networkError) return { code: 'NETWORK', message: `Cannot reach the server (${error.networkError.message}).` };
     return { code: 'ERROR', message: error.message };
   }
   return { code: 'ERROR', message: error instanceof Error ? error.message : String(error) };
+}
+
+function describeGraphQLError(code: string, message: string, retryAfter: number | undefined): ApiProblem {
+  switch (code) {
+    case 'RATE_LIMITED':
+      return {
+        code,
+        retryAfter,
+        message:
+          retryAfter !== undefined
+            ? `RATE_LIMITED: too many actions, try again in ${formatSeconds(retryAfter)}.`
+            : 'RATE_LIMITED: too many actions, try again later.',
+      };
+    case 'UNAUTHENTICATED':
+      return { code, message: `UNAUTHENTICATED: ${message}. Sign in again.` };
+    case 'SERVICE_UNAVAILABLE':
+      return { code, message: 'SERVICE_UNAVAILABLE: the server is busy; nothing was applied, try again.' };
+    default:
+      return { code, message: `${code}: ${brief(message)}` };
+  }
 }
 
 /** The first line, cut short: a status line is no place for a stack of details. */

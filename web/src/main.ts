@@ -2,11 +2,9 @@ import './style.css';
 import {
   BoardChangedDocument,
   BoardsDocument,
-  IssueActionTokenDocument,
   LeaderboardAroundDocument,
   MeDocument,
   MyAttributeDocument,
-  SubmitActionDocument,
   type BoardPageFieldsFragment,
   type MeQuery,
 } from '../../sdk/generated/graphql';
@@ -571,12 +569,8 @@ ui.completeTask.addEventListener('click', async () => {
   ui.completeTask.disabled = true;
   ui.completeTask.setAttribute('aria-busy', 'true');
   try {
-    const ticket = await api.client.mutation(IssueActionTokenDocument, { actionType: ACTION_TYPE }).toPromise();
-    if (ticket.error || !ticket.data) throw ticket.error ?? new Error('No ticket');
-    const { actionId, actionType, token: ticketToken } = ticket.data.issueActionToken;
-    const submitted = await api.client.mutation(SubmitActionDocument, { input: { actionId, actionType, token: ticketToken } }).toPromise();
-    if (submitted.error || !submitted.data) throw submitted.error ?? new Error('No result');
-    const outcome = submitted.data.submitAction;
+    // One ticket, the type's wait, the submit; a lost answer retries the same ticket.
+    const outcome = await api.scoreboard.performAction(ACTION_TYPE);
     // The payload already carries the player after the write: newer than any `me` in flight.
     meGeneration += 1;
     meSeq = Math.max(meSeq, outcome.seq);
