@@ -19,7 +19,7 @@ describe('config', () => {
     const dir = `/tmp/sb-config-${process.pid}`;
     const config = loadConfig({ DATA_DIR: dir });
     expect(config.http.port).toBe(4000);
-    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.http.host).toBe('127.0.0.1'); // dev mode listens on loopback unless HOST is set
     expect(config.database.url).toBeUndefined();
     expect(config.redis.url).toBeUndefined();
     expect(config.jwt.issuer).toBe('scoreboard');
