@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from './config.js';
-import { DEV_SIGN_IN_PATH, devSignInHandler } from './http/dev-sign-in.js';
+import { DEV_SIGN_IN_PATH, devSignInEnabled, devSignInHandler } from './http/dev-sign-in.js';
 import { staticSiteHandler } from './http/static-site.js';
+import { clientAddress } from './http/client-address.js';
+import { createConnectionCaps } from './http/connection-caps.js';
 import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
 import { startReconcileJob } from './jobs/reconcile.js';
 import { createBoardFeed } from './live/board-feed.js';
+import { createSharedResults } from './live/shared-results.js';
 import { createLogger, requestScope, type Logger } from './logger.js';
 import { reconcile, scheduleRebuild } from './resolvers/ranking.js';
 import { createServices, type Services } from './services.js';
@@ -32,7 +35,10 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   // Redis is back after an outage: repair (or rebuild, if it lost its data) at once.
   services.redis?.on('ready', () => void reconcile(services).catch(() => {}));
 
-  const yoga = createGraphQLHandler(services);
+  // One set of connection caps and one shared fan-out for WebSocket, SSE and multipart alike.
+  const caps = createConnectionCaps(config);
+  const shared = createSharedResults(services);
+  const yoga = createGraphQLHandler(services, { caps, shared });
   const devSignIn = devSignInHandler(services);
   const site = staticSiteHandler();
   let draining = false;
@@ -61,6 +67,22 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       const checks = await services.checkReady();
       return json(res, Object.values(checks).every(Boolean) ? 200 : 503, { status: 'ready', checks });
     }
+    // Everything but the probes counts against the per-address request limit.
+    if (services.requestLimiter) {
+      const verdict = await services.requestLimiter.consume(clientAddress(req, config.http.trustProxy));
+      if (!verdict.allowed) {
+        services.metrics.rateLimited.inc({ limiter: 'http' });
+        res.setHeader('retry-after', String(verdict.retryAfter));
+        return json(res, 429, {
+          errors: [
+            {
+              message: `Too many requests from this address; retry in ${verdict.retryAfter}s`,
+              extensions: { code: 'RATE_LIMITED', retryAfter: verdict.retryAfter },
+            },
+          ],
+        });
+      }
+    }
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': services.metrics.registry.contentType });
       return res.end(await services.metrics.registry.metrics());
@@ -75,7 +97,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     return json(res, 404, { error: 'Not found' });
   }
 
-  const websocket = attachWebSocket(server, yoga, services);
+  const websocket = attachWebSocket(server, yoga, services, caps, shared);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -88,6 +110,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
           const { port: actual } = server.address() as AddressInfo;
           const url = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${actual}`;
           logger.info({ url: `${url}/graphql` }, 'scoreboard listening');
+          if (!config.production) warnDevMode(logger, config, host);
           resolve(url);
         });
       });
@@ -112,6 +135,23 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       return stopped;
     },
   };
+}
+
+/** Dev mode is for one machine: say so loudly, every start, and louder when it is reachable from others. */
+function warnDevMode(logger: Logger, config: Config, host: string) {
+  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  logger.warn(
+    {
+      host,
+      devSignIn: devSignInEnabled(config),
+      graphiql: true,
+      introspection: true,
+      ...(config.jwt.configured && !config.jwt.jwksUrl ? { devSignInOff: 'JWT_SECRET is configured' } : {}),
+    },
+    loopback
+      ? 'DEVELOPMENT MODE (NODE_ENV is not "production"): GraphiQL, introspection and dev sign-in are on. Never expose this instance; set NODE_ENV=production for a deployment.'
+      : `DEVELOPMENT MODE LISTENING ON ${host}: anyone who can reach this address can use GraphiQL${devSignInEnabled(config) ? ' and sign in as any player' : ''}. Set NODE_ENV=production, or unset HOST to listen on 127.0.0.1 only.`,
+  );
 }
 
 /** Bodies are capped before Yoga reads them: a declared length over the cap, or no length at all for a body. */

@@ -3,7 +3,14 @@ import { createActionTickets, type ActionTickets } from './auth/action-ticket.js
 import { createPlayerJwtVerifier, type PlayerJwtVerifier } from './auth/player-jwt.js';
 import { InProcessBus, RedisBus, type Bus } from './adapters/bus.js';
 import { MemoryRankingCache } from './adapters/memory-ranking-cache.js';
-import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './adapters/rate-limiter.js';
+import {
+  memoryRateLimiter,
+  memoryRequestLimiter,
+  redisRateLimiter,
+  redisRequestLimiter,
+  type OnFallback,
+  type RateLimiter,
+} from './adapters/rate-limiter.js';
 import type { RankingCache } from './adapters/ranking-cache.js';
 import { RedisRankingCache } from './adapters/redis-ranking-cache.js';
 import { redactUrl, type Config } from './config.js';
@@ -27,6 +34,10 @@ export interface Services {
   bus: Bus;
   actionLimiter: RateLimiter;
   ticketLimiter: RateLimiter;
+  /** Retries of applied actions (generous: honest clients retry lost responses). */
+  replayLimiter: RateLimiter;
+  /** Requests per second per client address; undefined when HTTP_RATE_LIMIT_PER_IP is 0. */
+  requestLimiter?: RateLimiter;
   playerJwt: PlayerJwtVerifier;
   tickets: ActionTickets;
   /** Live boards for subscriptions; set by buildApp once the services exist. */
@@ -47,9 +58,22 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   let bus: Bus;
   let actionLimiter: RateLimiter;
   let ticketLimiter: RateLimiter;
+  let replayLimiter: RateLimiter;
+  let requestLimiter: RateLimiter | undefined;
   let redis: Redis | undefined;
 
-  const { actionsPerWindow, ticketsPerWindow, windowSeconds } = config.rateLimit;
+  // Logged at most once per limiter per minute (an outage would otherwise log every request); counted every time.
+  const lastLogged = new Map<string, number>();
+  const fallback = (limiter: string): OnFallback => (error) => {
+    metrics.rateLimiterFallbacks.inc({ limiter });
+    const now = Date.now();
+    if (now - (lastLogged.get(limiter) ?? -Infinity) < 60_000) return;
+    lastLogged.set(limiter, now);
+    logger.warn({ limiter, err: error.message }, 'rate limiter fell back to per-instance memory (Redis did not answer)');
+  };
+
+  const { actionsPerWindow, ticketsPerWindow, replaysPerWindow, windowSeconds } = config.rateLimit;
+  const perIp = config.http.ratePerIp;
   if (config.redis.url) {
     const prefix = config.redis.keyPrefix;
     redis = await connectRedis(config.redis.url, logger, 'commands');
@@ -57,14 +81,18 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     redisClients.push(redis, subscriber);
     rankingCache = new RedisRankingCache(redis, prefix);
     bus = new RedisBus(redis, subscriber, prefix);
-    actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds);
-    ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds);
+    actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds, fallback('action'));
+    ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds, fallback('ticket'));
+    replayLimiter = redisRateLimiter(redis, `${prefix}rl:replay`, replaysPerWindow, windowSeconds, fallback('replay'));
+    if (perIp > 0) requestLimiter = redisRequestLimiter(redis, `${prefix}rl:http`, perIp, fallback('http'));
     logger.info({ redis: redactUrl(config.redis.url) }, 'redis ready');
   } else {
     rankingCache = new MemoryRankingCache();
     bus = new InProcessBus();
     actionLimiter = memoryRateLimiter(actionsPerWindow, windowSeconds);
     ticketLimiter = memoryRateLimiter(ticketsPerWindow, windowSeconds);
+    replayLimiter = memoryRateLimiter(replaysPerWindow, windowSeconds);
+    if (perIp > 0) requestLimiter = memoryRequestLimiter(perIp);
   }
 
   return {
@@ -78,6 +106,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     bus,
     actionLimiter,
     ticketLimiter,
+    replayLimiter,
+    requestLimiter,
     playerJwt: createPlayerJwtVerifier(config.jwt),
     tickets: createActionTickets(config.actionToken),
     boardFeed: undefined as unknown as BoardFeed,

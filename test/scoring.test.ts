@@ -3,6 +3,7 @@ import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { expect, it } from 'vitest';
 import { MeDocument } from '../sdk/generated/graphql.js';
 import { TICKET_AUDIENCE, TICKET_TYP } from '../src/auth/action-ticket.js';
+import { forgetActionTypes } from '../src/resolvers/action-types.js';
 import { codes, expectNoGraphQLErrors } from './support/app.js';
 import { auditChain, writes } from './support/audit.js';
 import { completeTask, issue, submit, submitRaw } from './support/play.js';
@@ -148,6 +149,8 @@ describeBackends(
         create: { code: 'SLOW_TASK', points: 7, minSeconds: 1 },
         update: {},
       });
+      // Unknown codes are answered from each instance's cached table: tell every instance the table changed.
+      for (const instance of f.instances) forgetActionTypes(instance.app.services);
       const p = await f.player('hasty');
       const t = await issue(f.app, p.token, 'SLOW_TASK');
       await rejected(p.token, { actionId: t.actionId, actionType: 'SLOW_TASK', token: t.token }, 'ACTION_TOO_FAST');

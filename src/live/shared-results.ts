@@ -2,7 +2,9 @@ import {
   execute,
   getArgumentValues,
   getOperationAST,
+  Kind,
   print,
+  type DefinitionNode,
   type ExecutionArgs,
   type ExecutionResult,
   type FieldNode,
@@ -11,20 +13,28 @@ import {
 } from 'graphql';
 import type { WebSocket } from 'ws';
 import { MAX_BOARD_SIZE } from '../adapters/ranking-cache.js';
+import { AppError } from '../errors.js';
 import { maskError } from '../http/yoga.js';
 import type { Leaderboard } from '../resolvers/ranking.js';
 import type { Services } from '../services.js';
 
 /**
- * Fan-out that scales. A `leaderboardChanged`-only operation over graphql-ws
- * does not run through graphql-ws's per-event path: the feed hands every
- * listener of the same `first` the same Leaderboard object; it is executed
- * once per operation text + variables (through graphql-js, masked like every
- * other path) and serialized once; each subscriber then costs one string
- * concatenation and one socket write.
+ * Fan-out that scales. A `leaderboardChanged`-only operation does not run
+ * through the transport's per-event path: the feed hands every listener of the
+ * same `first` the same Leaderboard object; it is executed once per distinct
+ * operation (through graphql-js, masked like every other path) and, for
+ * WebSocket, serialized once; each subscriber then costs one string
+ * concatenation and one socket write. SSE and multipart streams share the
+ * execution (Yoga writes each stream itself).
  *
  * The board's fields are public and read nothing from the viewer, which is what
  * makes one execution valid for everyone.
+ *
+ * Hostile clients: the operation key ignores what cannot change the result
+ * (operation name, unused operations, variables the operation does not
+ * declare), and at most MAX_SHARED_OPERATIONS distinct operations are live per
+ * instance, so distinct aliases cannot multiply the work per change. Nothing is
+ * executed or serialized for a socket that will not be written to.
  */
 
 /** What onSubscribe puts in rootValue: envelop's executors plus where the operation lives. */
@@ -37,34 +47,68 @@ export interface OperationRoot {
 /** Above this many bytes queued on a socket, the subscriber is too slow: cut it off. */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
 
-export function createSharedResults(services: Services) {
-  /** Per board: operation key -> serialized ExecutionResult. */
-  const serialized = new WeakMap<Leaderboard, Map<string, string>>();
+/**
+ * Distinct live leaderboard operations per instance. Every client we ship uses
+ * one of a handful; each distinct one costs an execution per change.
+ */
+export const MAX_SHARED_OPERATIONS = 256;
 
-  function serialize(board: Leaderboard, key: string, args: ExecutionArgs): string {
-    let byKey = serialized.get(board);
-    if (!byKey) serialized.set(board, (byKey = new Map()));
-    let json = byKey.get(key);
-    if (json === undefined) {
+export type SharedResults = ReturnType<typeof createSharedResults>;
+
+export function createSharedResults(services: Services) {
+  /** Per board: operation key -> the executed result and its JSON. */
+  const executed = new WeakMap<Leaderboard, Map<string, { result: ExecutionResult; json: string }>>();
+  /** Operation key -> live subscribers holding it. */
+  const live = new Map<string, number>();
+
+  function execution(board: Leaderboard, key: string, args: ExecutionArgs) {
+    let byKey = executed.get(board);
+    if (!byKey) executed.set(board, (byKey = new Map()));
+    let hit = byKey.get(key);
+    if (hit === undefined) {
       services.metrics.sharedExecutions.inc();
       // graphql-js maps each subscription event exactly like this (the event as root value);
       // every resolver below is synchronous, so the result is too.
       const result = execute({ ...args, rootValue: board }) as ExecutionResult;
       const masked = result.errors ? { ...result, errors: result.errors.map((e) => maskError(services, e) as GraphQLError) } : result;
-      json = JSON.stringify(masked);
-      byKey.set(key, json);
+      hit = { result: masked, json: JSON.stringify(masked) };
+      byKey.set(key, hit);
     }
-    return json;
+    return hit;
   }
 
-  function send(socket: WebSocket, frame: string) {
-    if (socket.readyState !== socket.OPEN) return;
+  /** Holds a slot for this operation key; undefined when that would exceed MAX_SHARED_OPERATIONS. */
+  function retain(key: string): (() => void) | undefined {
+    const n = live.get(key);
+    if (n === undefined && live.size >= MAX_SHARED_OPERATIONS) {
+      services.metrics.rateLimited.inc({ limiter: 'shared-operations' });
+      services.logger.warn({ distinct: live.size }, 'distinct live leaderboard operations at the cap');
+      return undefined;
+    }
+    live.set(key, (n ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const left = (live.get(key) ?? 1) - 1;
+      if (left <= 0) live.delete(key);
+      else live.set(key, left);
+    };
+  }
+
+  const tooMany = (): ExecutionResult => ({
+    errors: [new AppError('RATE_LIMITED', 'Too many distinct live leaderboard queries on this server; use a common selection and retry later')],
+  });
+
+  /** False (and the socket cut off when it is too slow) when a frame would not be written. */
+  function deliverable(socket: WebSocket): boolean {
+    if (socket.readyState !== socket.OPEN) return false;
     if (socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
       services.logger.warn({ buffered: socket.bufferedAmount }, 'slow WebSocket consumer cut off');
       socket.terminate();
-      return;
+      return false;
     }
-    socket.send(frame);
+    return true;
   }
 
   return {
@@ -73,9 +117,13 @@ export function createSharedResults(services: Services) {
       const { socket, id } = args.rootValue;
       const first = leaderboardOnly(args);
       if (first === undefined) return args.rootValue.subscribe(args);
-      const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${print(args.document)}`;
+      const key = operationKey(args);
+      const release = retain(key);
+      if (!release) return tooMany();
       const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-      const stop = services.boardFeed.listen(first, (board) => send(socket, `${prefix}${serialize(board, key, args)}}`));
+      const stop = services.boardFeed.listen(first, (board) => {
+        if (deliverable(socket)) socket.send(`${prefix}${execution(board, key, args).json}}`);
+      });
 
       // graphql-ws holds this iterator for the operation's lifetime and calls
       // return() on `complete` or when the socket closes; it never yields.
@@ -86,17 +134,63 @@ export function createSharedResults(services: Services) {
         next: () => ended,
         async return() {
           stop();
+          release();
           finish!({ done: true, value: undefined });
           return { done: true, value: undefined };
         },
       };
       return iterator;
     },
+
+    /**
+     * For SSE and multipart: the shared execution as a stream of results; the
+     * feed keeps at most one undelivered board, so a slow reader skips ahead.
+     * Undefined when the operation is not leaderboardChanged-only.
+     */
+    stream(args: ExecutionArgs, signal?: AbortSignal): AsyncIterableIterator<ExecutionResult> | ExecutionResult | undefined {
+      const first = leaderboardOnly(args);
+      if (first === undefined) return undefined;
+      const key = operationKey(args);
+      const release = retain(key);
+      if (!release) return tooMany();
+      const boards = services.boardFeed.subscribe(first, signal);
+      const iterator: AsyncIterableIterator<ExecutionResult> = {
+        [Symbol.asyncIterator]: () => iterator,
+        async next() {
+          const next = await boards.next();
+          if (next.done) {
+            release();
+            return { done: true, value: undefined };
+          }
+          return { done: false, value: execution(next.value, key, args).result };
+        },
+        async return() {
+          release();
+          await boards.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+      return iterator;
+    },
+
+    /** Distinct live operations on this instance. */
+    distinct: () => live.size,
   };
 }
 
+/**
+ * What decides the result: the chosen operation without its name, the
+ * fragments, and the values of the variables it declares.
+ */
+function operationKey(args: ExecutionArgs): string {
+  const op = getOperationAST(args.document, args.operationName)!;
+  const fragments = args.document.definitions.filter((d: DefinitionNode) => d.kind === Kind.FRAGMENT_DEFINITION);
+  const variables = (op.variableDefinitions ?? []).map((d) => [d.variable.name.value, args.variableValues?.[d.variable.name.value] ?? null]);
+  return [print({ ...op, name: undefined }), ...fragments.map((f) => print(f)), JSON.stringify(variables)].join('\u0000');
+}
+
 /** The `first` of an operation whose only root field is leaderboardChanged (valid range), else undefined. */
-function leaderboardOnly(args: ExecutionArgs): number | undefined {
+export function leaderboardOnly(args: ExecutionArgs): number | undefined {
   const op = getOperationAST(args.document, args.operationName);
   if (!op || op.operation !== 'subscription' || op.selectionSet.selections.length !== 1) return undefined;
   const field = op.selectionSet.selections[0]!;

@@ -29,24 +29,32 @@ function loadTypes(services: Services): Promise<Map<string, ActionTypeRow>> {
   return types;
 }
 
+/**
+ * Drops this instance's copy of the table, so the next check reads it again.
+ * For whoever changes the table (operators, seed scripts, tests); other
+ * instances see the change within the TTL.
+ */
+export function forgetActionTypes(services: Services): void {
+  cached.delete(services);
+}
+
 export async function listActionTypes(services: Services): Promise<ActionTypeRow[]> {
   return [...(await loadTypes(services)).values()].filter((t) => t.enabled).sort((a, b) => a.code.localeCompare(b.code));
 }
 
-/** The enabled type with this code; UNKNOWN_ACTION_TYPE otherwise. */
 /** BAD_USER_INPUT for a code no action type could have. */
 export function checkActionTypeCode(code: string): void {
   if (code.length === 0 || code.length > MAX_CODE_LENGTH) throw badInput(`actionType must be 1..${MAX_CODE_LENGTH} characters`);
 }
 
+/**
+ * Answered from the cached table only: an unknown code never causes a read
+ * (anyone could send a stream of made-up codes to force one each). A type added
+ * to the table is known here within the cache TTL.
+ */
 export async function enabledActionType(services: Services, code: string): Promise<ActionTypeRow> {
   checkActionTypeCode(code);
-  let type = (await loadTypes(services)).get(code);
-  if (!type) {
-    // Maybe added since the last read: look once more before refusing.
-    cached.delete(services);
-    type = (await loadTypes(services)).get(code);
-  }
+  const type = (await loadTypes(services)).get(code);
   if (!type || !type.enabled) throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${code}"`);
   return type;
 }

@@ -6,7 +6,15 @@ import type { Config } from '../../src/config.js';
 import { devSignInHandler } from '../../src/http/dev-sign-in.js';
 import { createLogger } from '../../src/logger.js';
 
-const jwt: Config['jwt'] = { secret: new TextEncoder().encode('s'.repeat(40)), issuer: 'scoreboard', audience: 'scoreboard-api' };
+// A generated dev secret (configured: false), as when JWT_SECRET is not set.
+const jwt: Config['jwt'] = {
+  secret: new TextEncoder().encode('s'.repeat(40)),
+  configured: false,
+  issuer: 'scoreboard',
+  audience: 'scoreboard-api',
+  maxAgeSeconds: 86_400,
+  clockSkewSeconds: 60,
+};
 
 async function serve(production: boolean): Promise<{ url: string; server: Server }> {
   const handler = devSignInHandler({ config: { production, jwt } as Config, logger: createLogger('silent') });
