@@ -90,7 +90,7 @@ function countErrorCodes(services: Services): Plugin {
  * logged with its details and answered as INTERNAL_SERVER_ERROR, details hidden.
  */
 export function maskError(services: Services, error: unknown, message = 'Unexpected error.'): Error {
-  if (isExpectedError(error)) return services.config.production ? withoutHints(error as GraphQLError) : (error as Error);
+  if (isExpectedError(error)) return tidy(error as GraphQLError, services.config.production);
   const original = (error as GraphQLError).originalError ?? error;
   if (isConnectionFailure(original)) {
     services.logger.warn({ err: (original as Error).message }, 'backing store unavailable');
@@ -113,17 +113,24 @@ function isExpectedError(error: unknown): boolean {
 }
 
 /**
- * In production an error tells what is wrong, never what would be right
- * ("Did you mean ...?" lists names of the schema) and never echoes the request
- * (Yoga attaches the JSON parser's message, which quotes the body).
+ * Our own and GraphQL's errors, tidied in place (Yoga logs any error the mask
+ * replaces, which would put the request body in the log):
+ * - a variable that does not fit its type is BAD_USER_INPUT (a stable code);
+ * - in production an error tells what is wrong, never what would be right
+ *   ("Did you mean ...?" lists names of the schema), and never echoes the
+ *   request (Yoga attaches the JSON parser's message, which quotes the body).
  */
-function withoutHints(error: GraphQLError): GraphQLError {
-  const message = error.message.replace(/\s*Did you mean [^?]*\?/g, '');
-  const { originalError: _reflected, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>;
-  if (message === error.message && _reflected === undefined) return error;
-  const copy = new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
-  copy.name = error.name;
-  return copy;
+function tidy(error: GraphQLError, production: boolean): GraphQLError {
+  const extensions = error.extensions as Record<string, unknown>;
+  if (extensions.code === undefined && /^Variable "\$[^"]+" (got invalid value|of required type|of non-null type)/.test(error.message)) {
+    extensions.code = 'BAD_USER_INPUT';
+  }
+  if (production) {
+    delete extensions.originalError;
+    const message = error.message.replace(/\s*Did you mean [^?]*\?/g, '');
+    if (message !== error.message) (error as { message: string }).message = message;
+  }
+  return error;
 }
 
 /**
