@@ -72,6 +72,20 @@ describe('POST /auth/dev-sign-in', () => {
     expect((await post(dev.url, JSON.stringify({ username: 'alice', pad: 'x'.repeat(5000) }))).status).toBe(413);
   });
 
+  it('does not exist when JWT_SECRET or JWT_JWKS_URL is configured: it would mint tokens the real deployment accepts', async () => {
+    const handler = devSignInHandler({ config: { production: false, jwt: { ...jwt, configured: true } } as Config, logger: createLogger('silent') });
+    const server = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/dev-sign-in`;
+      const res = await post(url, JSON.stringify({ username: 'alice' }));
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toMatch(/token/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('does not exist in production', async () => {
     expect((await post(prod.url, JSON.stringify({ username: 'alice' }))).status).toBe(404);
     expect((await fetch(prod.url)).status).toBe(404);
