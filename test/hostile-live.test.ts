@@ -108,7 +108,7 @@ describeBackends('hostile clients: subscription floods over one WebSocket', (f) 
 });
 
 describeBackends(
-  'hostile clients: per-address caps behind the shipped proxy (TRUST_PROXY=1)',
+  'hostile clients: per-address caps behind the shipped proxy (TRUST_PROXY=true, one hop)',
   (f) => {
     it('the rightmost X-Forwarded-For entry (added by our proxy) is the address; a client-written entry is ignored', async () => {
       // Every client writes a fresh fake leftmost entry; nginx appends the real one.
@@ -123,7 +123,7 @@ describeBackends(
       for (const s of [...same, other]) s.ws.close();
     });
   },
-  { env: { TRUST_PROXY: '1', WS_MAX_CONNECTIONS_PER_IP: '2' } },
+  { env: { TRUST_PROXY: 'true', WS_MAX_CONNECTIONS_PER_IP: '2' } },
 );
 
 describeBackends(

@@ -245,5 +245,5 @@ describeBackends(
       expect((await from('203.0.113.51')).status).toBe(200);
     });
   },
-  { env: { HTTP_RATE_LIMIT_PER_IP: '5', TRUST_PROXY: '1' } },
+  { env: { HTTP_RATE_LIMIT_PER_IP: '5', TRUST_PROXY: 'true' } },
 );
