@@ -221,7 +221,9 @@ describeBackends(
   'hostile clients: per-address HTTP request limit',
   (f) => {
     it('over HTTP_RATE_LIMIT_PER_IP requests/s from one address: 429 with Retry-After and a GraphQL-style body; probes are exempt', async () => {
-      const statuses = await healthzDuring(f.app, '60 concurrent requests at 5/s per address', async () =>
+      // One request per second is allowed: however slowly this machine serves the 60, at most a
+      // handful of one-second windows pass, so most are refused (the bound is by count, not time).
+      const statuses = await healthzDuring(f.app, '60 concurrent requests at 1/s per address', async () =>
         Promise.all(
           Array.from({ length: 60 }, async () => {
             const res = await f.app.raw({ query: '{ leaderboard(first: 1) { seq } }' });
@@ -230,7 +232,7 @@ describeBackends(
         ),
       );
       const limited = statuses.filter((s) => s.status === 429);
-      expect(limited.length).toBeGreaterThanOrEqual(40);
+      expect(limited.length).toBeGreaterThanOrEqual(30);
       expect(Number(limited[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
       expect(limited[0]!.body.errors[0].extensions.code).toBe('RATE_LIMITED');
       // The probes stay reachable while the address is limited.
@@ -245,5 +247,5 @@ describeBackends(
       expect((await from('203.0.113.51')).status).toBe(200);
     });
   },
-  { env: { HTTP_RATE_LIMIT_PER_IP: '5', TRUST_PROXY: 'true' } },
+  { env: { HTTP_RATE_LIMIT_PER_IP: '1', TRUST_PROXY: 'true' } },
 );
