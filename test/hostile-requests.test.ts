@@ -59,7 +59,13 @@ describeBackends('hostile clients: simple cross-site requests never execute', (f
 });
 
 describeBackends('hostile clients: NUL bytes and blank claims are bad input', (f) => {
-  it('a NUL byte in player(id), literal or variable, through 10 aliases: BAD_USER_INPUT once, nothing logged as an error', async () => {
+  const internalErrors = async () =>
+    (await f.app.app.services.metrics.registry.getSingleMetric('scoreboard_rejections_total')!.get()).values.find(
+      (v) => v.labels.code === 'INTERNAL_SERVER_ERROR',
+    )?.value ?? 0;
+
+  it('a NUL byte in player(id), literal or variable, through 10 aliases: BAD_USER_INPUT once, never an internal error', async () => {
+    const internalBefore = await internalErrors();
     const aliases = Array.from({ length: 10 }, (_, i) => `p${i}: player(id: "a\\u0000${i}") { id }`).join(' ');
     const literal = await (await f.app.raw({ query: `{ ${aliases} }` })).json();
     expect(codes(literal)).toEqual(['BAD_USER_INPUT']);
@@ -68,6 +74,7 @@ describeBackends('hostile clients: NUL bytes and blank claims are bad input', (f
     const p = await f.player('nul-typer');
     const mutation = await (await f.app.raw({ query: 'mutation($t: String!) { issueActionToken(actionType: $t) { token } }', variables: { t: 'COMPLETE\u0000TASK' } }, { token: p.token })).json();
     expect(codes(mutation)).toEqual(['BAD_USER_INPUT']);
+    expect(await internalErrors()).toBe(internalBefore);
   });
 
   it('a NUL byte in the JWT sub, or a blank sub: UNAUTHENTICATED; in the name: removed', async () => {
