@@ -32,7 +32,7 @@ describe('hostile clients: dev mode is hard to expose', () => {
     // Dev sign-in works here: the secret was generated, not configured.
     const res = await fetch(`${url}/auth/dev-sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"dev"}' });
     expect(res.status).toBe(200);
-  });
+  }, 180_000); // boots an embedded database: slow on a busy machine
 
   it('with a configured JWT_SECRET dev sign-in refuses to mint tokens (404), and the warning says why', async () => {
     const { app, log } = await devApp({});
@@ -41,14 +41,14 @@ describe('hostile clients: dev mode is hard to expose', () => {
     expect(res.status).toBe(404);
     expect(await res.text()).not.toMatch(/token/);
     expect(log.lines.find((l) => /DEVELOPMENT MODE/.test(l.msg))).toMatchObject({ devSignIn: false, devSignInOff: 'JWT_SECRET is configured' });
-  });
+  }, 180_000); // boots an embedded database: slow on a busy machine
 
   it('with JWT_JWKS_URL dev sign-in refuses too', async () => {
     const { app } = await devApp({ JWT_SECRET: '', JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' });
     const url = await app.start(0);
     const res = await fetch(`${url}/auth/dev-sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"mallory"}' });
     expect(res.status).toBe(404);
-  });
+  }, 180_000); // boots an embedded database: slow on a busy machine
 });
 
 describeBackends('hostile clients: display names', (f) => {
