@@ -106,6 +106,14 @@ describeBackends(
       expect(new Set(codes(JSON.parse(text)))).toEqual(new Set(['BAD_USER_INPUT']));
     });
 
+    it('validation errors carry no suggestions either (arguments, types, fields)', async () => {
+      for (const query of ['{ leaderboard(firs: 1) { seq } }', 'query($x: Strin!) { player(id: $x) { id } }', '{ leaderboard { entrie { rank } } }']) {
+        const text = await (await f.app.raw({ query })).text();
+        expect(text, query).toMatch(/"errors"/);
+        expect(text, query).not.toMatch(/Did you mean/i);
+      }
+    });
+
     it('a malformed 60 KB JSON body is not echoed back', async () => {
       const body = `{"query": "${'MARKER'.repeat(10_000)}`;
       const res = await f.app.raw(body);
