@@ -35,7 +35,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   // Redis is back after an outage: repair (or rebuild, if it lost its data) at once.
   services.redis?.on('ready', () => void reconcile(services).catch(() => {}));
 
-  // One set of connection caps and one shared fan-out for WebSocket, SSE and multipart alike.
+  // One set of connection caps and one shared fan-out for WebSocket and SSE alike.
   const caps = createConnectionCaps(config);
   const shared = createSharedResults(services);
   const yoga = createGraphQLHandler(services, { caps, shared });
@@ -140,17 +140,14 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
 /** Dev mode is for one machine: say so loudly, every start, and louder when it is reachable from others. */
 function warnDevMode(logger: Logger, config: Config, host: string) {
   const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  const signIn = devSignInEnabled(config);
+  const why = config.jwt.jwksUrl ? 'JWT_JWKS_URL is configured' : config.jwt.configured ? 'JWT_SECRET is configured' : undefined;
+  const on = `GraphiQL, introspection${signIn ? ' and dev sign-in (anyone may sign in as any player)' : ''}`;
   logger.warn(
-    {
-      host,
-      devSignIn: devSignInEnabled(config),
-      graphiql: true,
-      introspection: true,
-      ...(config.jwt.configured && !config.jwt.jwksUrl ? { devSignInOff: 'JWT_SECRET is configured' } : {}),
-    },
+    { host, devSignIn: signIn, graphiql: true, introspection: true, ...(why ? { devSignInOff: why } : {}) },
     loopback
-      ? 'DEVELOPMENT MODE (NODE_ENV is not "production"): GraphiQL, introspection and dev sign-in are on. Never expose this instance; set NODE_ENV=production for a deployment.'
-      : `DEVELOPMENT MODE LISTENING ON ${host}: anyone who can reach this address can use GraphiQL${devSignInEnabled(config) ? ' and sign in as any player' : ''}. Set NODE_ENV=production, or unset HOST to listen on 127.0.0.1 only.`,
+      ? `DEVELOPMENT MODE (NODE_ENV is not "production"): ${on} are on. Never expose this instance; set NODE_ENV=production for a deployment.`
+      : `DEVELOPMENT MODE LISTENING ON ${host}: anyone who can reach this address gets ${on}. Set NODE_ENV=production, or unset HOST to listen on 127.0.0.1 only.`,
   );
 }
 

@@ -44,10 +44,11 @@ describe('hostile clients: dev mode is hard to expose', () => {
   }, 180_000); // boots an embedded database: slow on a busy machine
 
   it('with JWT_JWKS_URL dev sign-in refuses too', async () => {
-    const { app } = await devApp({ JWT_SECRET: '', JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' });
+    const { app, log } = await devApp({ JWT_SECRET: '', JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' });
     const url = await app.start(0);
     const res = await fetch(`${url}/auth/dev-sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"mallory"}' });
     expect(res.status).toBe(404);
+    expect(log.lines.find((l) => /DEVELOPMENT MODE/.test(l.msg))).toMatchObject({ devSignIn: false, devSignInOff: 'JWT_JWKS_URL is configured' });
   }, 180_000); // boots an embedded database: slow on a busy machine
 });
 
