@@ -38,7 +38,8 @@ const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
     PORT: port.default(4000),
-    HOST: z.string().min(1).default('0.0.0.0'),
+    // Unset: 0.0.0.0 in production, loopback otherwise (dev mode has dev sign-in and GraphiQL).
+    HOST: z.string().min(1).optional(),
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: positiveInt.max(200).default(20),
     DATA_DIR: z.string().min(1).default('./.data'),
@@ -59,11 +60,21 @@ const EnvSchema = z
     RATE_LIMIT_ACTIONS_PER_HOUR: positiveInt.default(100),
     RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(3600),
     RATE_LIMIT_TICKETS_PER_HOUR: positiveInt.optional(),
+    RATE_LIMIT_REPLAYS_PER_HOUR: positiveInt.optional(),
+    // Requests per second per client address (HTTP and SSE); 0 = off. Unset: 50 in production, else off.
+    HTTP_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).optional(),
     LEADERBOARD_COALESCE_MS: z.coerce.number().int().min(0).max(5000).default(50),
     MAX_REQUEST_BYTES: positiveInt.default(64 * 1024),
     WS_MAX_CONNECTIONS_PER_IP: positiveInt.default(200),
     WS_MAX_CONNECTIONS_PER_PLAYER: positiveInt.default(10),
-    TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    WS_MAX_SUBSCRIPTIONS_PER_SOCKET: positiveInt.max(10_000).default(100),
+    // false (or 0): use the socket's address; true (= 1) or N: the client is the Nth X-Forwarded-For entry from the right.
+    TRUST_PROXY: z
+      .union([z.enum(['true', 'false']), z.coerce.number().int().min(0).max(10)], { message: 'must be true, false or a number of trusted hops (0..10)' })
+      .default('false')
+      .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : v)),
+    JWT_MAX_AGE_SECONDS: positiveInt.default(86_400),
+    JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
     SHUTDOWN_GRACE_SECONDS: positiveInt.max(120).default(10),
     CORS_ORIGINS: csv,
@@ -99,25 +110,35 @@ export interface Config {
     host: string;
     corsOrigins: string[];
     maxRequestBytes: number;
-    /** Take the client address from X-Forwarded-For (only behind a trusted load balancer). */
-    trustProxy: boolean;
+    /**
+     * Trusted proxy hops in front of us: 0 = the socket's address is the client;
+     * N = the Nth X-Forwarded-For entry from the right (the one our own proxy added).
+     */
+    trustProxy: number;
+    /** Requests per second per client address (HTTP and SSE); 0 = no limit. */
+    ratePerIp: number;
     shutdownGraceSeconds: number;
   };
-  ws: { allowedOrigins: string[]; maxPerIp: number; maxPerPlayer: number };
+  /** maxPerIp / maxPerPlayer also count SSE and multipart subscription streams. */
+  ws: { allowedOrigins: string[]; maxPerIp: number; maxPerPlayer: number; maxSubscriptionsPerSocket: number };
   database: { url?: string; poolSize: number; dataDir: string };
   redis: { url?: string; keyPrefix: string };
   jwt: {
     secret?: Uint8Array;
+    /** True when JWT_SECRET or JWT_JWKS_URL was configured (not a generated dev secret): dev sign-in is then off. */
+    configured: boolean;
     jwksUrl?: string;
     issuer: string;
     audience: string;
+    maxAgeSeconds: number;
+    clockSkewSeconds: number;
     /** Claim holding the caller's roles; "admin" in it makes an operator. */
     rolesClaim: string;
     /** Claims kept as player attributes (segments of segmented boards). */
     attributeClaims: string[];
   };
   actionToken: { secret: Uint8Array; ttlSeconds: number };
-  rateLimit: { actionsPerWindow: number; ticketsPerWindow: number; windowSeconds: number };
+  rateLimit: { actionsPerWindow: number; ticketsPerWindow: number; replaysPerWindow: number; windowSeconds: number };
   leaderboard: { coalesceMs: number; reconcileIntervalSeconds: number };
   logLevel: Env['LOG_LEVEL'];
   /** On when OTEL_TRACES_EXPORTER names an exporter (not "none") and OTEL_SDK_DISABLED is not "true". */
@@ -148,22 +169,31 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     production,
     http: {
       port: env.PORT,
-      host: env.HOST,
+      host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
       corsOrigins: env.CORS_ORIGINS,
       maxRequestBytes: env.MAX_REQUEST_BYTES,
       trustProxy: env.TRUST_PROXY,
+      ratePerIp: env.HTTP_RATE_LIMIT_PER_IP ?? (production ? 50 : 0),
       shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     },
-    ws: { allowedOrigins: env.WS_ALLOWED_ORIGINS, maxPerIp: env.WS_MAX_CONNECTIONS_PER_IP, maxPerPlayer: env.WS_MAX_CONNECTIONS_PER_PLAYER },
+    ws: {
+      allowedOrigins: env.WS_ALLOWED_ORIGINS,
+      maxPerIp: env.WS_MAX_CONNECTIONS_PER_IP,
+      maxPerPlayer: env.WS_MAX_CONNECTIONS_PER_PLAYER,
+      maxSubscriptionsPerSocket: env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+    },
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir: env.DATA_DIR },
     redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
     jwt: {
       secret: jwtSecret ? new TextEncoder().encode(jwtSecret) : undefined,
+      configured: Boolean(env.JWT_SECRET || env.JWT_JWKS_URL),
       jwksUrl: env.JWT_JWKS_URL,
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       rolesClaim: env.JWT_ROLES_CLAIM,
       attributeClaims: env.PLAYER_ATTRIBUTE_CLAIMS,
+      maxAgeSeconds: env.JWT_MAX_AGE_SECONDS,
+      clockSkewSeconds: env.JWT_CLOCK_SKEW_SECONDS,
     },
     actionToken: { secret: new TextEncoder().encode(actionSecret!), ttlSeconds: env.ACTION_TOKEN_TTL_SECONDS },
     rateLimit: {
@@ -171,6 +201,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       // Tickets expire after their TTL, so twice the action quota is enough for honest
       // clients (retries, abandoned actions) and still caps how many can be hoarded.
       ticketsPerWindow: env.RATE_LIMIT_TICKETS_PER_HOUR ?? env.RATE_LIMIT_ACTIONS_PER_HOUR * 2,
+      // Retries of applied actions are legitimate (lost responses), so generous, but not free:
+      // each one reads Postgres.
+      replaysPerWindow: env.RATE_LIMIT_REPLAYS_PER_HOUR ?? env.RATE_LIMIT_ACTIONS_PER_HOUR * 10,
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
     },
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS },

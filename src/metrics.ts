@@ -10,6 +10,12 @@ export function createMetrics() {
     replays: new Counter({ name: 'scoreboard_action_replays_total', help: 'Retries answered with the original outcome', registers: [registry] }),
     rejections: new Counter({ name: 'scoreboard_rejections_total', help: 'Requests rejected, by error code', labelNames: ['code'], registers: [registry] }),
     rateLimited: new Counter({ name: 'scoreboard_rate_limit_hits_total', help: 'Rate-limit rejections', labelNames: ['limiter'], registers: [registry] }),
+    rateLimiterFallbacks: new Counter({
+      name: 'scoreboard_rate_limiter_fallbacks_total',
+      help: 'Limiter decisions taken by the per-instance memory fallback because Redis did not answer',
+      labelNames: ['limiter'],
+      registers: [registry],
+    }),
     subscribers: new Gauge({ name: 'scoreboard_subscribers', help: 'Active leaderboard subscriptions on this instance', registers: [registry] }),
     eventsPushed: new Counter({ name: 'scoreboard_events_pushed_total', help: 'Leaderboard events delivered to subscribers', registers: [registry] }),
     sharedExecutions: new Counter({

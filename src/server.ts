@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from './config.js';
-import { DEV_SIGN_IN_PATH, devSignInHandler } from './http/dev-sign-in.js';
+import { DEV_SIGN_IN_PATH, devSignInEnabled, devSignInHandler } from './http/dev-sign-in.js';
 import { graphiqlHandler } from './http/graphiql.js';
 import { staticSiteHandler } from './http/static-site.js';
+import { clientAddress } from './http/client-address.js';
+import { createConnectionCaps } from './http/connection-caps.js';
 import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
 import { createProcessLogger, requestScope, type Logger } from './logger.js';
 import { startReconcileJob } from './resolvers/boards/reconcile-job.js';
 import { reconcile } from './resolvers/boards/reconcile.js';
 import { resolveView } from './resolvers/boards/views.js';
+import { createSharedResults } from './resolvers/live/shared-results.js';
 import { createServices, type Services } from './services.js';
 import { startTracing, type TracingOptions } from './tracing.js';
 
@@ -42,7 +45,10 @@ export async function buildApp(
   // Redis is back after an outage: repair (or rebuild, if it lost its data) at once.
   services.redis?.on('ready', () => void reconcile(services).catch(() => {}));
 
-  const yoga = createGraphQLHandler(services);
+  // One set of connection caps and one shared fan-out for WebSocket and SSE alike.
+  const caps = createConnectionCaps(config);
+  const shared = createSharedResults(services);
+  const yoga = createGraphQLHandler(services, { caps, shared });
   const devSignIn = devSignInHandler(services);
   const site = staticSiteHandler();
   // Development only: production keeps GraphiQL off.
@@ -73,6 +79,22 @@ export async function buildApp(
       const checks = await services.checkReady();
       return json(res, Object.values(checks).every(Boolean) ? 200 : 503, { status: 'ready', checks });
     }
+    // Everything but the probes counts against the per-address request limit.
+    if (services.requestLimiter) {
+      const verdict = await services.requestLimiter.consume(clientAddress(req, config.http.trustProxy));
+      if (!verdict.allowed) {
+        services.metrics.rateLimited.inc({ limiter: 'http' });
+        res.setHeader('retry-after', String(verdict.retryAfter));
+        return json(res, 429, {
+          errors: [
+            {
+              message: `Too many requests from this address; retry in ${verdict.retryAfter}s`,
+              extensions: { code: 'RATE_LIMITED', retryAfter: verdict.retryAfter },
+            },
+          ],
+        });
+      }
+    }
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': services.metrics.registry.contentType });
       return res.end(await services.metrics.registry.metrics());
@@ -88,7 +110,7 @@ export async function buildApp(
     return json(res, 404, { error: 'Not found' });
   }
 
-  const websocket = attachWebSocket(server, yoga, services);
+  const websocket = attachWebSocket(server, yoga, services, caps, shared);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -101,6 +123,7 @@ export async function buildApp(
           const { port: actual } = server.address() as AddressInfo;
           const url = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${actual}`;
           logger.info({ url: `${url}/graphql` }, 'scoreboard listening');
+          if (!config.production) warnDevMode(logger, config, host);
           resolve(url);
         });
       });
@@ -126,6 +149,20 @@ export async function buildApp(
       return stopped;
     },
   };
+}
+
+/** Dev mode is for one machine: say so loudly, every start, and louder when it is reachable from others. */
+function warnDevMode(logger: Logger, config: Config, host: string) {
+  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  const signIn = devSignInEnabled(config);
+  const why = config.jwt.jwksUrl ? 'JWT_JWKS_URL is configured' : config.jwt.configured ? 'JWT_SECRET is configured' : undefined;
+  const on = `GraphiQL, introspection${signIn ? ' and dev sign-in (anyone may sign in as any player)' : ''}`;
+  logger.warn(
+    { host, devSignIn: signIn, graphiql: true, introspection: true, ...(why ? { devSignInOff: why } : {}) },
+    loopback
+      ? `DEVELOPMENT MODE (NODE_ENV is not "production"): ${on} are on. Never expose this instance; set NODE_ENV=production for a deployment.`
+      : `DEVELOPMENT MODE LISTENING ON ${host}: anyone who can reach this address gets ${on}. Set NODE_ENV=production, or unset HOST to listen on 127.0.0.1 only.`,
+  );
 }
 
 /** Bodies are capped before Yoga reads them: a declared length over the cap, or no length at all for a body. */

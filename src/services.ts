@@ -9,7 +9,14 @@ import { InProcessBus, RedisBus, type Bus } from './resolvers/live/bus.js';
 import { PlayerDirectory } from './resolvers/players/players.js';
 import { createActionTickets, type ActionTickets } from './resolvers/scoring/action-ticket.js';
 import { ActionTypeTable } from './resolvers/scoring/action-types.js';
-import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './resolvers/scoring/rate-limiter.js';
+import {
+  memoryRateLimiter,
+  memoryRequestLimiter,
+  redisRateLimiter,
+  redisRequestLimiter,
+  type OnFallback,
+  type RateLimiter,
+} from './resolvers/scoring/rate-limiter.js';
 import { redactUrl, type Config } from './config.js';
 import { createBoardFeed, type BoardFeed } from './resolvers/live/board-feed.js';
 import { openDatabase, type Database, type PrismaClient } from './db/database.js';
@@ -39,6 +46,10 @@ export interface Services {
   bus: Bus;
   actionLimiter: RateLimiter;
   ticketLimiter: RateLimiter;
+  /** Retries of applied actions (generous: honest clients retry lost responses). */
+  replayLimiter: RateLimiter;
+  /** Requests per second per client address; undefined when HTTP_RATE_LIMIT_PER_IP is 0. */
+  requestLimiter?: RateLimiter;
   playerJwt: PlayerJwtVerifier;
   tickets: ActionTickets;
   /** OpenTelemetry, when on (OTEL_TRACES_EXPORTER); undefined otherwise, so nothing is wrapped. */
@@ -61,9 +72,22 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
   let bus: Bus;
   let actionLimiter: RateLimiter;
   let ticketLimiter: RateLimiter;
+  let replayLimiter: RateLimiter;
+  let requestLimiter: RateLimiter | undefined;
   let redis: Redis | undefined;
 
-  const { actionsPerWindow, ticketsPerWindow, windowSeconds } = config.rateLimit;
+  // Logged at most once per limiter per minute (an outage would otherwise log every request); counted every time.
+  const lastLogged = new Map<string, number>();
+  const fallback = (limiter: string): OnFallback => (error) => {
+    metrics.rateLimiterFallbacks.inc({ limiter });
+    const now = Date.now();
+    if (now - (lastLogged.get(limiter) ?? -Infinity) < 60_000) return;
+    lastLogged.set(limiter, now);
+    logger.warn({ limiter, err: error.message }, 'rate limiter fell back to per-instance memory (Redis did not answer)');
+  };
+
+  const { actionsPerWindow, ticketsPerWindow, replaysPerWindow, windowSeconds } = config.rateLimit;
+  const perIp = config.http.ratePerIp;
   if (config.redis.url) {
     const prefix = config.redis.keyPrefix;
     redis = await connectRedis(config.redis.url, logger, 'commands');
@@ -72,14 +96,18 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     redisClients.push(redis, subscriber);
     rankingCache = new RedisRankingCache(redis, prefix);
     bus = new RedisBus(redis, subscriber, prefix);
-    actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds);
-    ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds);
+    actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds, fallback('action'));
+    ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds, fallback('ticket'));
+    replayLimiter = redisRateLimiter(redis, `${prefix}rl:replay`, replaysPerWindow, windowSeconds, fallback('replay'));
+    if (perIp > 0) requestLimiter = redisRequestLimiter(redis, `${prefix}rl:http`, perIp, fallback('http'));
     logger.info({ redis: redactUrl(config.redis.url) }, 'redis ready');
   } else {
     rankingCache = new MemoryRankingCache();
     bus = new InProcessBus();
     actionLimiter = memoryRateLimiter(actionsPerWindow, windowSeconds);
     ticketLimiter = memoryRateLimiter(ticketsPerWindow, windowSeconds);
+    replayLimiter = memoryRateLimiter(replaysPerWindow, windowSeconds);
+    if (perIp > 0) requestLimiter = memoryRequestLimiter(perIp);
   }
 
   // PGlite is Postgres too: same SQL, same system name.
@@ -102,6 +130,8 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     bus,
     actionLimiter,
     ticketLimiter,
+    replayLimiter,
+    requestLimiter,
     playerJwt: createPlayerJwtVerifier(config.jwt),
     tickets: createActionTickets(config.actionToken),
     tracing,

@@ -19,7 +19,7 @@ describe('config', () => {
     const dir = `/tmp/sb-config-${process.pid}`;
     const config = loadConfig({ DATA_DIR: dir });
     expect(config.http.port).toBe(4000);
-    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.http.host).toBe('127.0.0.1'); // dev mode listens on loopback unless HOST is set
     expect(config.database.url).toBeUndefined();
     expect(config.redis.url).toBeUndefined();
     expect(config.jwt.issuer).toBe('scoreboard');
@@ -31,6 +31,23 @@ describe('config', () => {
     const again = loadConfig({ DATA_DIR: dir });
     expect(Buffer.from(again.jwt.secret!).equals(Buffer.from(config.jwt.secret!))).toBe(true);
     expect(Buffer.from(again.actionToken.secret).equals(Buffer.from(config.jwt.secret!))).toBe(false);
+  });
+
+  it('hostile-client defaults: loopback in dev, 0.0.0.0 in production; HTTP limit 50/s in production, off in dev; caps and JWT bounds', () => {
+    const dir = `/tmp/sb-config-${process.pid}`;
+    const dev = loadConfig({ DATA_DIR: dir });
+    expect(dev.http).toMatchObject({ host: '127.0.0.1', trustProxy: 0, ratePerIp: 0 });
+    expect(dev.ws.maxSubscriptionsPerSocket).toBe(100);
+    expect(dev.jwt).toMatchObject({ configured: false, maxAgeSeconds: 86_400, clockSkewSeconds: 60 });
+    expect(dev.rateLimit.replaysPerWindow).toBe(1_000);
+    const prod = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x', JWT_SECRET: strong, ACTION_TOKEN_SECRET: strong2 });
+    expect(prod.http).toMatchObject({ host: '0.0.0.0', ratePerIp: 50 });
+    expect(prod.jwt.configured).toBe(true);
+    expect(loadConfig({ DATA_DIR: dir, HOST: '0.0.0.0', HTTP_RATE_LIMIT_PER_IP: '7' }).http).toMatchObject({ host: '0.0.0.0', ratePerIp: 7 });
+    expect(loadConfig({ DATA_DIR: dir, TRUST_PROXY: 'true' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ DATA_DIR: dir, TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
+    expect(loadConfig({ DATA_DIR: dir, TRUST_PROXY: 'false' }).http.trustProxy).toBe(0);
+    expect(problems({ DATA_DIR: dir, TRUST_PROXY: 'yes' }).join('\n')).toMatch(/TRUST_PROXY/);
   });
 
   it('lists every problem at once', () => {

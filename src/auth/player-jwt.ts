@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { unauthenticated } from '../errors.js';
@@ -69,6 +70,7 @@ export function createPlayerJwtVerifier(config: Config['jwt']): PlayerJwtVerifie
     } catch (error) {
       throw asUnauthenticated(error);
     }
+    checkLifetime(payload);
     return { identity: identityFrom(payload, config), expiresAtMs: (payload.exp as number) * 1000 };
   }
 
@@ -78,23 +80,70 @@ export function createPlayerJwtVerifier(config: Config['jwt']): PlayerJwtVerifie
       issuer: config.issuer,
       audience: config.audience,
       requiredClaims: ['exp', 'sub', 'iss', 'aud'],
-      clockTolerance: 5,
+      // Clock skew between us and the identity provider: for `nbf` (and `iat`, below).
+      // `exp` keeps its own small tolerance: a token is not valid a minute longer.
+      clockTolerance: config.clockSkewSeconds,
     };
+  }
+
+  /**
+   * Bounded lifetime: a stolen long-lived token is not good forever. `iat` may
+   * not lie in the future (beyond the skew), `exp - iat` may not exceed the
+   * maximum age; a token without `iat` may not be valid for longer than that from now.
+   */
+  function checkLifetime(payload: JWTPayload) {
+    const now = Date.now() / 1000;
+    const exp = payload.exp as number;
+    if (exp + EXP_TOLERANCE_SECONDS < now) throw unauthenticated('JWT has expired');
+    const iat = payload.iat;
+    if (iat !== undefined) {
+      if (typeof iat !== 'number' || !Number.isFinite(iat)) throw unauthenticated('JWT claim check failed: iat');
+      if (iat > now + config.clockSkewSeconds) throw unauthenticated('JWT claim check failed: iat is in the future');
+      if (exp - iat > config.maxAgeSeconds) throw unauthenticated(`JWT lifetime is over the maximum of ${config.maxAgeSeconds}s`);
+    } else if (exp - now > config.maxAgeSeconds + config.clockSkewSeconds) {
+      throw unauthenticated(`JWT lifetime is over the maximum of ${config.maxAgeSeconds}s`);
+    }
   }
 }
 
+const EXP_TOLERANCE_SECONDS = 5;
+
 function identityFrom(payload: JWTPayload, config: Config['jwt']): PlayerIdentity {
   const sub = payload.sub;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) throw unauthenticated('JWT sub is invalid');
-  const name = [payload.preferred_username, payload.name, sub].find(
-    (v): v is string => typeof v === 'string' && v.trim().length > 0,
-  )!;
+  // The id is stored and shown as is: no control or invisible characters, not blank.
+  if (typeof sub !== 'string' || sub.length > 128 || sub.trim().length === 0 || INVISIBLE.test(sub)) {
+    throw unauthenticated('JWT sub is invalid');
+  }
+  const name = [payload.preferred_username, payload.name].map(displayName).find((v) => v.length > 0);
   return {
     playerId: sub,
-    username: name.trim().slice(0, MAX_USERNAME),
+    username: name ?? fallbackName(sub),
     roles: rolesFrom(payload[config.rolesClaim]),
     attributes: attributesFrom(payload, config.attributeClaims),
   };
+}
+
+/** Control, format (bidi overrides, zero-width), private-use, unassigned and separator characters other than the space. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/u;
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
+/** Blank-looking letters that survive NFKC (Hangul fillers, braille blank) count as white space. */
+const BLANKS = /[\s\u115F\u1160\u3164\uFFA0\u2800]+/gu;
+
+/**
+ * A display name as others will see it: NFKC (full-width and other compatibility
+ * forms become their plain letters), invisible characters removed, runs of
+ * white space collapsed, at most 64 characters. '' when nothing visible is left.
+ */
+export function displayName(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const clean = value.normalize('NFKC').replace(INVISIBLE_ALL, '').replace(BLANKS, ' ').trim();
+  return [...clean].slice(0, MAX_USERNAME).join('').trim();
+}
+
+/** For a player whose token names nobody visible: a stable, visible stand-in derived from the id. */
+function fallbackName(sub: string): string {
+  const shown = displayName(sub);
+  return shown.length > 0 ? shown : `player-${createHash('sha256').update(sub).digest('hex').slice(0, 8)}`;
 }
 
 /** An array of strings (or one string); anything else means no roles. */
@@ -113,7 +162,7 @@ function attributesFrom(payload: JWTPayload, claims: string[]): Record<string, s
   for (const claim of claims) {
     const raw = payload[claim];
     let value = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : undefined;
-    if (!value || value.length > MAX_ATTRIBUTE_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) continue;
+    if (!value || value.length > MAX_ATTRIBUTE_LENGTH || INVISIBLE.test(value)) continue;
     if (claim === 'country') value = value.toUpperCase();
     out[claim] = value;
   }
@@ -139,13 +188,13 @@ export function bearerToken(header: string | null | undefined): string | undefin
 
 /** Dev-only helper (npm run token, dev sign-in, tests): an HS256 player JWT. */
 export async function signDevPlayerJwt(
-  config: Config['jwt'],
+  config: Pick<Config['jwt'], 'secret' | 'issuer' | 'audience'> & Partial<Pick<Config['jwt'], 'rolesClaim'>>,
   player: { id: string; username: string; roles?: string[]; attributes?: Record<string, string> },
   ttlSeconds = 12 * 3600,
 ): Promise<string> {
   if (!config.secret) throw new Error('Dev tokens need JWT_SECRET (not available with JWT_JWKS_URL)');
   const claims: JWTPayload = { preferred_username: player.username, ...player.attributes };
-  if (player.roles?.length) claims[config.rolesClaim] = player.roles;
+  if (player.roles?.length) claims[config.rolesClaim ?? 'roles'] = player.roles;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(player.id)

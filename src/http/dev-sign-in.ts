@@ -7,7 +7,9 @@ import type { Services } from '../services.js';
  *
  * Lets the demo page (and the examples) try the API without an identity provider.
  * Anyone may sign in as anyone, so it must never exist in production: there it
- * answers 404 exactly like any unknown path.
+ * answers 404 exactly like any unknown path. It is also off whenever JWT_SECRET
+ * or JWT_JWKS_URL is configured: a dev instance that shares a real secret would
+ * otherwise mint tokens that the real deployment accepts.
  */
 export const DEV_SIGN_IN_PATH = '/auth/dev-sign-in';
 
@@ -18,8 +20,9 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export function devSignInHandler(services: Pick<Services, 'config' | 'logger'>): Handler {
   const { config } = services;
+  const enabled = devSignInEnabled(config);
   return async (req, res) => {
-    if (config.production) return send(res, 404, { error: 'Not found' });
+    if (!enabled) return send(res, 404, { error: 'Not found' });
     if (req.method !== 'POST') return send(res, 405, { error: 'Use POST' }, { allow: 'POST' });
     // Requiring JSON also keeps cross-site HTML forms out: they cannot send this type
     // without a CORS preflight, which we do not answer.
@@ -48,6 +51,11 @@ export function devSignInHandler(services: Pick<Services, 'config' | 'logger'>):
       return send(res, 404, { error: 'Not found' });
     }
   };
+}
+
+/** Only outside production, and only with the generated dev secret. */
+export function devSignInEnabled(config: Pick<Services['config'], 'production' | 'jwt'>): boolean {
+  return !config.production && !config.jwt.configured && config.jwt.secret !== undefined;
 }
 
 class BodyTooLarge extends Error {}

@@ -3,9 +3,11 @@ import type { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../auth/player-jwt.js';
-import { createSharedResults } from '../resolvers/live/shared-results.js';
+import { createSharedResults, type SharedResults } from '../resolvers/live/shared-results.js';
 import type { Services } from '../services.js';
+import { AppError } from '../errors.js';
 import { clientAddress } from './client-address.js';
+import { createConnectionCaps, type ConnectionCaps } from './connection-caps.js';
 import type { GraphQLHandler } from './yoga.js';
 
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -15,13 +17,18 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 /**
  * graphql-ws on the same path as HTTP. Operations go through Yoga's envelop, so
  * the same limits apply; frames over 64 KiB, disallowed origins and connections
- * over the per-IP / per-player caps are refused.
+ * over the per-IP / per-player caps (shared with SSE streams) are refused, and
+ * one socket holds at most WS_MAX_SUBSCRIPTIONS_PER_SOCKET operations at once.
  */
-export function attachWebSocket(server: Server, yoga: GraphQLHandler, services: Services) {
+export function attachWebSocket(
+  server: Server,
+  yoga: GraphQLHandler,
+  services: Services,
+  caps: ConnectionCaps = createConnectionCaps(services.config),
+  shared: SharedResults = createSharedResults(services),
+) {
   const { config, logger } = services;
-  const perIp = new Map<string, number>();
-  const perPlayer = new Map<string, number>();
-  const players = new WeakMap<WebSocket, string>();
+  const releases = new WeakMap<WebSocket, (() => void)[]>();
 
   const wss = new WebSocketServer({
     server,
@@ -37,20 +44,16 @@ export function attachWebSocket(server: Server, yoga: GraphQLHandler, services: 
   // Counted on connection (before graphql-ws sees it), uncounted on close.
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
     const ip = clientAddress(req, config.http.trustProxy);
-    const count = (perIp.get(ip) ?? 0) + 1;
-    perIp.set(ip, count);
-    socket.once('close', () => {
-      decrement(perIp, ip);
-      const player = players.get(socket);
-      if (player) decrement(perPlayer, player);
-    });
-    if (count > config.ws.maxPerIp) {
+    const release = caps.acquireAddress(ip);
+    const held: (() => void)[] = release ? [release] : [];
+    releases.set(socket, held);
+    socket.once('close', () => held.forEach((r) => r()));
+    if (!release) {
       logger.warn({ ip }, 'WebSocket connection over the per-IP cap');
       socket.close(CLOSE_TRY_AGAIN_LATER, 'Too many connections from this address');
     }
   });
 
-  const shared = createSharedResults(services);
   const disposable = useServer(
     {
       connectionInitWaitTimeout: 5_000,
@@ -64,10 +67,10 @@ export function attachWebSocket(server: Server, yoga: GraphQLHandler, services: 
         try {
           const token = bearerToken(String(authorization));
           const identity = await services.playerJwt.verify(token ?? '');
-          const count = (perPlayer.get(identity.playerId) ?? 0) + 1;
-          perPlayer.set(identity.playerId, count);
-          players.set(ctx.extra.socket, identity.playerId);
-          if (count > config.ws.maxPerPlayer) {
+          const release = caps.acquirePlayer(identity.playerId);
+          if (release) releases.get(ctx.extra.socket)?.push(release);
+          if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) release?.(); // closed while verifying
+          if (!release) {
             ctx.extra.socket.close(CLOSE_TRY_AGAIN_LATER, 'Too many connections for this player');
             return false;
           }
@@ -77,6 +80,14 @@ export function attachWebSocket(server: Server, yoga: GraphQLHandler, services: 
         }
       },
       onSubscribe: async (ctx, id, params) => {
+        // graphql-ws registers the id before this hook and forgets it when the operation ends.
+        const max = config.ws.maxSubscriptionsPerSocket;
+        if (Object.keys(ctx.subscriptions).length > max) {
+          services.metrics.rateLimited.inc({ limiter: 'ws-subscriptions' });
+          return [
+            new AppError('RATE_LIMITED', `At most ${max} operations at once on one WebSocket; complete one before starting another`),
+          ] as GraphQLError[];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -115,8 +126,3 @@ export function attachWebSocket(server: Server, yoga: GraphQLHandler, services: 
   };
 }
 
-function decrement(map: Map<string, number>, key: string) {
-  const n = (map.get(key) ?? 1) - 1;
-  if (n <= 0) map.delete(key);
-  else map.set(key, n);
-}

@@ -132,7 +132,7 @@ describe('scoreboard page', () => {
 
     // A well-formed token the server does not accept: the API's error is shown.
     const forged = await signDevPlayerJwt(
-      { secret: new TextEncoder().encode('x'.repeat(48)), issuer: 'scoreboard', audience: 'scoreboard-api', rolesClaim: 'roles', attributeClaims: [] },
+      { secret: new TextEncoder().encode('x'.repeat(48)), issuer: 'scoreboard', audience: 'scoreboard-api' },
       { id: 'dev-mallory', username: 'mallory' },
     );
     await page.getByTestId('jwt').fill(forged);

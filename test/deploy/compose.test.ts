@@ -246,6 +246,15 @@ describe('docker-compose.yml: secrets', () => {
     expect(config.redis.url).toBe('redis://redis:6379/0');
     expect(config.http.port).toBe(4000);
   });
+
+  it('trusts exactly one proxy hop (its nginx): the client address is the entry nginx appends, not one a client wrote', () => {
+    const env = { ...envExample, POSTGRES_PASSWORD: 'a'.repeat(48), JWT_SECRET: 'j'.repeat(48), ACTION_TOKEN_SECRET: 'k'.repeat(48) };
+    const apiEnv = Object.fromEntries(Object.entries(environmentOf(services.api1!)).map(([k, v]) => [k, interpolate(v, env)]));
+    const config = loadConfig(apiEnv);
+    expect(config.http.trustProxy).toBe(1);
+    expect(config.http.ratePerIp).toBe(50);
+    expect(config.ws.maxSubscriptionsPerSocket).toBe(100);
+  });
 });
 
 describe('deploy/nginx.conf: load balancer', () => {
@@ -318,6 +327,19 @@ describe('deploy/nginx.conf: load balancer', () => {
   it('does not publish /metrics and answers its own health check', () => {
     expect(child(location('/metrics')!.block, 'return')?.args[0]).toBe('404');
     expect(child(location('/lb-health')!.block, 'return')?.args[0]).toBe('200');
+  });
+
+  it('limits requests per client address at the edge (limit_req, 429) on /graphql and the page', () => {
+    const zone = children(http, 'limit_req_zone')[0]!;
+    expect(zone.args).toContain('$binary_remote_addr');
+    expect(zone.args.find((a) => a.startsWith('rate='))).toBe('rate=50r/s');
+    const zoneName = zone.args.find((a) => a.startsWith('zone='))!.slice('zone='.length).split(':')[0];
+    expect(child(http, 'limit_req_status')?.args).toEqual(['429']);
+    for (const path of ['/graphql', '/']) {
+      expect(child(location(path)!.block, 'limit_req')?.args[0], path).toBe(`zone=${zoneName}`);
+    }
+    // Probes are never limited.
+    for (const path of ['/healthz', '/readyz', '/lb-health']) expect(child(location(path)!.block, 'limit_req'), path).toBeUndefined();
   });
 
   it('never retries non-idempotent requests on another instance', () => {

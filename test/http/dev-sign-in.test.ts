@@ -6,7 +6,17 @@ import type { Config } from '../../src/config.js';
 import { devSignInHandler } from '../../src/http/dev-sign-in.js';
 import { createLogger } from '../../src/logger.js';
 
-const jwt: Config['jwt'] = { secret: new TextEncoder().encode('s'.repeat(40)), issuer: 'scoreboard', audience: 'scoreboard-api', rolesClaim: 'roles', attributeClaims: ['country'] };
+// A generated dev secret (configured: false), as when JWT_SECRET is not set.
+const jwt: Config['jwt'] = {
+  secret: new TextEncoder().encode('s'.repeat(40)),
+  configured: false,
+  issuer: 'scoreboard',
+  audience: 'scoreboard-api',
+  rolesClaim: 'roles',
+  attributeClaims: ['country'],
+  maxAgeSeconds: 86_400,
+  clockSkewSeconds: 60,
+};
 
 async function serve(production: boolean): Promise<{ url: string; server: Server }> {
   const handler = devSignInHandler({ config: { production, jwt } as Config, logger: createLogger('silent') });
@@ -62,6 +72,20 @@ describe('POST /auth/dev-sign-in', () => {
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect((await post(dev.url, JSON.stringify({ username: 'alice', pad: 'x'.repeat(5000) }))).status).toBe(413);
+  });
+
+  it('does not exist when JWT_SECRET or JWT_JWKS_URL is configured: it would mint tokens the real deployment accepts', async () => {
+    const handler = devSignInHandler({ config: { production: false, jwt: { ...jwt, configured: true } } as Config, logger: createLogger('silent') });
+    const server = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/dev-sign-in`;
+      const res = await post(url, JSON.stringify({ username: 'alice' }));
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toMatch(/token/);
+    } finally {
+      server.close();
+    }
   });
 
   it('does not exist in production', async () => {

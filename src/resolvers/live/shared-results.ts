@@ -2,7 +2,9 @@ import {
   execute,
   getArgumentValues,
   getOperationAST,
+  Kind,
   print,
+  type DefinitionNode,
   type ExecutionArgs,
   type ExecutionResult,
   type FieldNode,
@@ -10,6 +12,7 @@ import {
   type GraphQLField,
 } from 'graphql';
 import type { WebSocket } from 'ws';
+import { AppError } from '../../errors.js';
 import { maskError } from '../../http/yoga.js';
 import type { Services } from '../../services.js';
 import { periodByKey } from '../boards/periods.js';
@@ -19,15 +22,23 @@ import type { FeedSpec } from './board-feed.js';
 import type { Leaderboard, RankMode } from './leaderboard.js';
 
 /**
- * Fan-out that scales. A `leaderboardChanged`-only operation over graphql-ws
- * does not run through graphql-ws's per-event path: the feed hands every
- * listener of the same `first` the same Leaderboard object; it is executed
- * once per operation text + variables (through graphql-js, masked like every
- * other path) and serialized once; each subscriber then costs one string
- * concatenation and one socket write.
+ * Fan-out that scales. A `leaderboardChanged`-only operation does not run
+ * through the transport's per-event path: the feed hands every listener of the
+ * same board view, size and rank mode the same Leaderboard object; it is
+ * executed once per distinct operation (through graphql-js, masked like every
+ * other path) and, for WebSocket, serialized once; each subscriber then costs
+ * one string concatenation and one socket write. SSE and multipart streams
+ * share the execution (Yoga writes each stream itself).
  *
  * The board's fields are public and read nothing from the viewer, which is what
- * makes one execution valid for everyone.
+ * makes one execution valid for everyone (a segmented board takes this path
+ * only when the segment is named; "my own segment" depends on the viewer).
+ *
+ * Hostile clients: the operation key ignores what cannot change the result
+ * (operation name, unused operations, variables the operation does not
+ * declare), and at most MAX_SHARED_OPERATIONS distinct operations are live per
+ * instance, so distinct aliases cannot multiply the work per change. Nothing is
+ * executed or serialized for a socket that will not be written to.
  */
 
 /** What onSubscribe puts in rootValue: envelop's executors plus where the operation lives. */
@@ -40,35 +51,80 @@ export interface OperationRoot {
 /** Above this many bytes queued on a socket, the subscriber is too slow: cut it off. */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
 
-export function createSharedResults(services: Services) {
-  /** Per board: operation key -> serialized ExecutionResult (a promise while fields resolve asynchronously). */
-  const serialized = new WeakMap<Leaderboard, Map<string, string | Promise<string>>>();
+/**
+ * Distinct live leaderboard operations per instance. Every client we ship uses
+ * one of a handful; each distinct one costs an execution per change.
+ */
+export const MAX_SHARED_OPERATIONS = 256;
 
-  function serialize(board: Leaderboard, key: string, args: ExecutionArgs): string | Promise<string> {
-    let byKey = serialized.get(board);
-    if (!byKey) serialized.set(board, (byKey = new Map()));
-    let json = byKey.get(key);
-    if (json === undefined) {
+export type SharedResults = ReturnType<typeof createSharedResults>;
+
+/** One execution of an operation on one board: synchronous on the global board, a promise where rows load players. */
+interface Execution {
+  result: ExecutionResult | Promise<ExecutionResult>;
+  json: string | Promise<string>;
+}
+
+export function createSharedResults(services: Services) {
+  /** Per board: operation key -> the executed result and its JSON. */
+  const executed = new WeakMap<Leaderboard, Map<string, Execution>>();
+  /** Operation key -> live subscribers holding it. */
+  const live = new Map<string, number>();
+
+  function execution(board: Leaderboard, key: string, args: ExecutionArgs): Execution {
+    let byKey = executed.get(board);
+    if (!byKey) executed.set(board, (byKey = new Map()));
+    let hit = byKey.get(key);
+    if (hit === undefined) {
       services.metrics.sharedExecutions.inc();
       // graphql-js maps each subscription event exactly like this (the event as root value).
-      // Global-board rows resolve synchronously; other boards load players (batched), asynchronously.
-      const result = execute({ ...args, rootValue: board });
-      const finish = (r: ExecutionResult) =>
-        JSON.stringify(r.errors ? { ...r, errors: r.errors.map((e) => maskError(services, e) as GraphQLError) } : r);
-      json = isPromise(result) ? result.then(finish, (error: Error) => finish({ errors: [error as GraphQLError] })) : finish(result as ExecutionResult);
-      byKey.set(key, json);
+      const mask = (r: ExecutionResult): ExecutionResult =>
+        r.errors ? { ...r, errors: r.errors.map((e) => maskError(services, e) as GraphQLError) } : r;
+      const raw = execute({ ...args, rootValue: board });
+      if (isPromise(raw)) {
+        const result = raw.then(mask, (error: Error) => mask({ errors: [error as GraphQLError] }));
+        hit = { result, json: result.then((r) => JSON.stringify(r)) };
+      } else {
+        const result = mask(raw as ExecutionResult);
+        hit = { result, json: JSON.stringify(result) };
+      }
+      byKey.set(key, hit);
     }
-    return json;
+    return hit;
   }
 
-  function send(socket: WebSocket, frame: string) {
-    if (socket.readyState !== socket.OPEN) return;
+  /** Holds a slot for this operation key; undefined when that would exceed MAX_SHARED_OPERATIONS. */
+  function retain(key: string): (() => void) | undefined {
+    const n = live.get(key);
+    if (n === undefined && live.size >= MAX_SHARED_OPERATIONS) {
+      services.metrics.rateLimited.inc({ limiter: 'shared-operations' });
+      services.logger.warn({ distinct: live.size }, 'distinct live leaderboard operations at the cap');
+      return undefined;
+    }
+    live.set(key, (n ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const left = (live.get(key) ?? 1) - 1;
+      if (left <= 0) live.delete(key);
+      else live.set(key, left);
+    };
+  }
+
+  const tooMany = (): ExecutionResult => ({
+    errors: [new AppError('RATE_LIMITED', 'Too many distinct live leaderboard queries on this server; use a common selection and retry later')],
+  });
+
+  /** False (and the socket cut off when it is too slow) when a frame would not be written. */
+  function deliverable(socket: WebSocket): boolean {
+    if (socket.readyState !== socket.OPEN) return false;
     if (socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
       services.logger.warn({ buffered: socket.bufferedAmount }, 'slow WebSocket consumer cut off');
       socket.terminate();
-      return;
+      return false;
     }
-    socket.send(frame);
+    return true;
   }
 
   return {
@@ -77,18 +133,23 @@ export function createSharedResults(services: Services) {
       const { socket, id } = args.rootValue;
       const spec = await leaderboardOnly(services, args);
       if (spec === undefined) return args.rootValue.subscribe(args);
-      const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${print(args.document)}`;
+      const key = operationKey(args);
+      const release = retain(key);
+      if (!release) return tooMany();
       const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
       // Asynchronous results are sent in the order the boards came (a newer board never overtakes an older one).
       let queue: Promise<void> | undefined;
       const stop = services.boardFeed.listen(spec, (board) => {
         // Nothing is executed or serialized for a socket that will not get the message.
-        if (socket.readyState !== socket.OPEN) return;
-        const json = serialize(board, key, args);
-        if (typeof json === 'string' && !queue) return send(socket, `${prefix}${json}}`);
+        if (!deliverable(socket)) return;
+        const { json } = execution(board, key, args);
+        if (typeof json === 'string' && !queue) return socket.send(`${prefix}${json}}`);
         const mine: Promise<void> = (queue ?? Promise.resolve())
           .then(() => json)
-          .then((j) => send(socket, `${prefix}${j}}`))
+          .then((j) => {
+            if (deliverable(socket)) socket.send(`${prefix}${j}}`);
+          })
+          .catch((error: Error) => services.logger.warn({ err: error.message }, 'live board delivery failed'))
           .finally(() => {
             if (queue === mine) queue = undefined;
           });
@@ -104,13 +165,59 @@ export function createSharedResults(services: Services) {
         next: () => ended,
         async return() {
           stop();
+          release();
           finish!({ done: true, value: undefined });
           return { done: true, value: undefined };
         },
       };
       return iterator;
     },
+
+    /**
+     * For SSE and multipart: the shared execution as a stream of results; the
+     * feed keeps at most one undelivered board, so a slow reader skips ahead.
+     * Undefined when the operation is not a shareable leaderboardChanged.
+     */
+    async stream(args: ExecutionArgs, signal?: AbortSignal): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult | undefined> {
+      const spec = await leaderboardOnly(services, args);
+      if (spec === undefined) return undefined;
+      const key = operationKey(args);
+      const release = retain(key);
+      if (!release) return tooMany();
+      const boards = services.boardFeed.subscribe(spec, signal);
+      const iterator: AsyncIterableIterator<ExecutionResult> = {
+        [Symbol.asyncIterator]: () => iterator,
+        async next() {
+          const next = await boards.next();
+          if (next.done) {
+            release();
+            return { done: true, value: undefined };
+          }
+          return { done: false, value: await execution(next.value, key, args).result };
+        },
+        async return() {
+          release();
+          await boards.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+      return iterator;
+    },
+
+    /** Distinct live operations on this instance. */
+    distinct: () => live.size,
   };
+}
+
+/**
+ * What decides the result: the chosen operation without its name, the
+ * fragments, and the values of the variables it declares.
+ */
+function operationKey(args: ExecutionArgs): string {
+  const op = getOperationAST(args.document, args.operationName)!;
+  const fragments = args.document.definitions.filter((d: DefinitionNode) => d.kind === Kind.FRAGMENT_DEFINITION);
+  const variables = (op.variableDefinitions ?? []).map((d) => [d.variable.name.value, args.variableValues?.[d.variable.name.value] ?? null]);
+  return [print({ ...op, name: undefined }), ...fragments.map((f) => print(f)), JSON.stringify(variables)].join('\u0000');
 }
 
 const RANK_MODES: RankMode[] = ['ORDINAL', 'COMPETITION', 'DENSE'];
@@ -121,7 +228,7 @@ const RANK_MODES: RankMode[] = ['ORDINAL', 'COMPETITION', 'DENSE'];
  * a segmented board); else undefined, and the operation takes the ordinary path
  * (which also reports any bad argument).
  */
-async function leaderboardOnly(services: Services, args: ExecutionArgs): Promise<FeedSpec | undefined> {
+export async function leaderboardOnly(services: Services, args: ExecutionArgs): Promise<FeedSpec | undefined> {
   const op = getOperationAST(args.document, args.operationName);
   if (!op || op.operation !== 'subscription' || op.selectionSet.selections.length !== 1) return undefined;
   const field = op.selectionSet.selections[0]!;

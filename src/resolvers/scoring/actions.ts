@@ -66,7 +66,11 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
 
   // A retry of an action already applied gets its original outcome, even after the ticket expired.
   const previous = await findCredit(services, input.actionId);
-  if (previous) return replayOutcome(services, viewer, input, previous);
+  if (previous) {
+    // Replays are answered without crediting, but each still costs reads: a generous quota of their own.
+    await enforceLimit(services, 'replay', viewer.playerId);
+    return replayOutcome(services, viewer, input, previous);
+  }
 
   if (ticket.expired) throw ticketExpired();
   const type = await services.actionTypes.enabled(input.actionType);
@@ -191,11 +195,17 @@ function sortStandings(list: StandingResult[]): StandingResult[] {
   return list.sort((a, b) => (a.board.id === GLOBAL_BOARD ? -1 : b.board.id === GLOBAL_BOARD ? 1 : a.board.id.localeCompare(b.board.id)));
 }
 
-async function enforceLimit(services: Services, limiter: 'action' | 'ticket', playerId: string) {
-  const result = await (limiter === 'action' ? services.actionLimiter : services.ticketLimiter).consume(playerId);
+const LIMITERS = {
+  action: { limiter: (s: Services) => s.actionLimiter, what: 'actions' },
+  ticket: { limiter: (s: Services) => s.ticketLimiter, what: 'action tickets' },
+  replay: { limiter: (s: Services) => s.replayLimiter, what: 'retries of applied actions' },
+} as const;
+
+async function enforceLimit(services: Services, limiter: keyof typeof LIMITERS, playerId: string) {
+  const result = await LIMITERS[limiter].limiter(services).consume(playerId);
   if (result.allowed) return;
   services.metrics.rateLimited.inc({ limiter });
-  throw new AppError('RATE_LIMITED', `Too many ${limiter === 'action' ? 'actions' : 'action tickets'}; retry in ${result.retryAfter}s`, {
+  throw new AppError('RATE_LIMITED', `Too many ${LIMITERS[limiter].what}; retry in ${result.retryAfter}s`, {
     retryAfter: result.retryAfter,
   });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -36,26 +37,68 @@ if oldest[2] then wait = tonumber(oldest[2]) + windowMs - now end
 return {count + points, math.max(wait, 1)}
 `;
 
-export function redisRateLimiter(redis: Redis, prefix: string, limit: number, windowSeconds: number): RateLimiter {
+/**
+ * Called when Redis could not answer and the per-instance memory limiter
+ * decided instead: quotas are then per instance until Redis is back.
+ */
+export type OnFallback = (error: Error) => void;
+
+/**
+ * Redis keys are a digest of the caller's key, never the key itself: player ids
+ * and addresses are chosen by others, and a raw id such as `vic:n` would land
+ * on the bookkeeping key of player `vic` (WRONGTYPE, then a silent fallback).
+ * A digest has a fixed alphabet without ':' and cannot reach another's keys.
+ */
+export function limiterKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('base64url');
+}
+
+export function redisRateLimiter(redis: Redis, prefix: string, limit: number, windowSeconds: number, onFallback: OnFallback): RateLimiter {
   const limiter = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix: prefix,
     points: limit,
     duration: windowSeconds,
     customIncrTtlLuaScript: SLIDING_WINDOW_LUA,
-    // While Redis is down each instance enforces the quota on its own rather than
-    // refusing every action; exact cross-instance limits resume when Redis returns.
     rejectIfRedisNotReady: true,
-    insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${prefix}insurance`, points: limit, duration: windowSeconds }),
   });
+  // While Redis is down each instance enforces the quota on its own rather than
+  // refusing every action; exact cross-instance limits resume when Redis returns.
+  return withFallback(limiter, memoryRateLimiter(limit, windowSeconds), onFallback);
+}
+
+/**
+ * A plain per-second request budget (HTTP requests per client address): a
+ * fixed one-second window is precise enough and costs one INCR.
+ */
+export function redisRequestLimiter(redis: Redis, prefix: string, perSecond: number, onFallback: OnFallback): RateLimiter {
+  const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: prefix, points: perSecond, duration: 1, rejectIfRedisNotReady: true });
+  return withFallback(limiter, memoryRequestLimiter(perSecond), onFallback);
+}
+
+export function memoryRequestLimiter(perSecond: number): RateLimiter {
+  const limiter = new RateLimiterMemory({ points: perSecond, duration: 1 });
   return { consume: (key) => consumeWith(limiter, key) };
+}
+
+function withFallback(limiter: RateLimiterRedis, insurance: RateLimiter, onFallback: OnFallback): RateLimiter {
+  return {
+    async consume(key) {
+      try {
+        return await consumeWith(limiter, limiterKey(key));
+      } catch (error) {
+        onFallback(error instanceof Error ? error : new Error(String(error)));
+        return insurance.consume(key);
+      }
+    },
+  };
 }
 
 export function memoryRateLimiter(limit: number, windowSeconds: number): RateLimiter {
   return new SlidingWindowMemoryLimiter(limit, windowSeconds * 1000);
 }
 
-async function consumeWith(limiter: RateLimiterRedis, key: string): ReturnType<RateLimiter['consume']> {
+async function consumeWith(limiter: RateLimiterRedis | RateLimiterMemory, key: string): ReturnType<RateLimiter['consume']> {
   try {
     await limiter.consume(key, 1);
     return { allowed: true };
