@@ -13,6 +13,7 @@ import {
   type Leaderboard,
   type ScoreboardClient,
 } from '../../packages/client/src/index.js';
+import { UpsertBoardDocument } from '../../sdk/generated/graphql.js';
 import { waitFor } from '../support/app.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { describeBackends, type Fixture } from '../support/suite.js';
@@ -67,6 +68,33 @@ describeBackends('client package', (f) => {
     const board = await client.leaderboard({ first: 100 });
     expect(board.seq).toBeGreaterThanOrEqual(result.seq);
     expect(board.entries.find((e) => e.player.id === player.id)).toMatchObject({ score: 10, rank: result.rank });
+  });
+
+  it('boards: leaderboard and leaderboardAround take board, period and rank mode; watchLeaderboard follows a board; standings come back', async () => {
+    const op = await f.operator();
+    const boardId = `client-daily-${Math.random().toString(36).slice(2, 8)}`;
+    const created = await f.app.gql(UpsertBoardDocument, { input: { id: boardId, title: 'Client daily', window: 'DAILY' } }, op.token);
+    expect(created.errors).toBeUndefined();
+    const [a, b] = [await playerClient('around-a'), await playerClient('around-b')];
+    const boards: Leaderboard[] = [];
+    const stop = a.client.watchLeaderboard({ board: boardId, first: 5 }, (board) => boards.push(board));
+    await waitFor(() => boards.length >= 1, 10_000, 'the snapshot');
+    const first = await a.client.performAction('COMPLETE_TASK');
+    expect(first.standings.map((s) => s.board.id)).toContain(boardId);
+    await b.client.performAction('COMPLETE_TASK');
+    await b.client.performAction('COMPLETE_TASK');
+    const board = await a.client.leaderboard({ board: boardId, first: 5, rankMode: 'DENSE' });
+    expect(board.board.id).toBe(boardId);
+    expect(board.entries.map((e) => [e.player.id, e.score, e.position, e.rank])).toEqual([
+      [b.player.id, 20, 1, 1],
+      [a.player.id, 10, 2, 2],
+    ]);
+    const around = await a.client.leaderboardAround({ board: boardId, above: 1, below: 1 });
+    expect(around.period.key).toBe(board.period.key);
+    expect(around.entries.map((e) => e.player.id)).toEqual([b.player.id, a.player.id]);
+    await waitFor(() => boards.at(-1)?.seq === board.seq, 10_000, 'the watched board to catch up');
+    expect(boards.at(-1)!.entries.map((e) => e.player.id)).toEqual([b.player.id, a.player.id]);
+    stop();
   });
 
   it('a cut after the server committed: the same ticket again gives replayed: true and exactly one credit', async () => {

@@ -23,7 +23,9 @@ describeBackends(
       const watch = run('examples/watch-board.ts', ['--url', f.app.url, '--first', '5', '--count', '2']);
       try {
         await waitFor(() => watch.out.stdout.includes('seq '), 30_000, 'the first board');
-        const play = run('examples/play.ts', ['--url', f.app.url, '--username', 'zed', '--count', '2']);
+        // The test deployment has a configured JWT_SECRET, so (by design) no dev sign-in: a token, as in production.
+        const token = await f.app.token({ id: 'dev-zed', username: 'zed' });
+        const play = run('examples/play.ts', ['--url', f.app.url, '--token', token, '--count', '2']);
         expect(await play.exited, play.out.stderr).toBe(0);
         expect(play.out.stdout).toMatch(/#1 {2}\+10 {2}score 10 {2}rank #1/);
         expect(play.out.stdout).toMatch(/#2 {2}\+10 {2}score 20/);

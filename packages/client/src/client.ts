@@ -10,6 +10,7 @@ import {
   ClientActionTypesDocument,
   ClientIssueActionTokenDocument,
   ClientLeaderboardChangedDocument,
+  ClientLeaderboardAroundDocument,
   ClientLeaderboardDocument,
   ClientMeDocument,
   ClientSubmitActionDocument,
@@ -18,6 +19,7 @@ import {
   type ClientLeaderboardChangedSubscriptionVariables,
   type ClientLeaderboardQuery,
   type ClientLeaderboardQueryVariables,
+  type ClientLeaderboardAroundQueryVariables,
   type ClientMeQuery,
   type ClientSubmitActionMutation,
   type TypedDocumentString,
@@ -34,12 +36,13 @@ export type ActionTicket = ClientIssueActionTokenMutation['issueActionToken'];
 export type SubmitActionPayload = ClientSubmitActionMutation['submitAction'];
 
 /**
- * Which board to read: today `{ first }`. These are the operation's variables as
- * generated from the schema, so arguments the server adds later (a board, a
- * period, a segment, a rank mode) are accepted here as soon as the operation
- * declares them.
+ * Which board to read: `{ board, period, segment, first, offset, rankMode }`, all
+ * optional (default: the top 10 of the global board's current period). These are
+ * the operation's variables as generated from the schema.
  */
 export type LeaderboardArgs = ClientLeaderboardQueryVariables;
+/** Around a player: `{ board, period, segment, player, above, below, rankMode }`; default player: the signed-in one. */
+export type LeaderboardAroundArgs = ClientLeaderboardAroundQueryVariables;
 export type WatchLeaderboardArgs = ClientLeaderboardChangedSubscriptionVariables;
 
 export interface RetryOptions {
@@ -95,6 +98,8 @@ export interface ScoreboardClient {
   submitTicket(ticket: ActionTicket, options?: Pick<PerformActionOptions, 'signal'>): Promise<SubmitActionPayload>;
   /** Reads (these three) are retried like a submit: on NETWORK_ERROR and SERVICE_UNAVAILABLE. */
   leaderboard(args?: LeaderboardArgs): Promise<Leaderboard>;
+  /** The entries around a player (default: the signed-in one), shifted at the board's ends; the top for a player with no entry. */
+  leaderboardAround(args?: LeaderboardAroundArgs): Promise<Leaderboard>;
   me(): Promise<Me>;
   actionTypes(): Promise<ActionType[]>;
   /**
@@ -241,6 +246,10 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
 
     async leaderboard(args = {}) {
       return (await read(ClientLeaderboardDocument, args)).leaderboard;
+    },
+
+    async leaderboardAround(args = {}) {
+      return (await read(ClientLeaderboardAroundDocument, args)).leaderboardAround;
     },
 
     async me() {

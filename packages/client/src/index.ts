@@ -15,6 +15,7 @@ export {
   type ConnectionState,
   type Leaderboard,
   type LeaderboardArgs,
+  type LeaderboardAroundArgs,
   type Me,
   type PerformActionOptions,
   type RetryOptions,

@@ -4,6 +4,12 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** How `rank` counts ties: ORDINAL = position (1, 2, 3, 4); COMPETITION = 1 + higher scores (1, 2, 2, 4); DENSE = 1 + distinct higher scores (1, 2, 2, 3). */
+export type RankMode =
+  | 'COMPETITION'
+  | 'DENSE'
+  | 'ORDINAL';
+
 /** A ticket from issueActionToken, redeemed once. Carries no score: points come from the server. */
 export type SubmitActionInput = {
   /** The ticket's actionId (UUID). */
@@ -14,14 +20,32 @@ export type SubmitActionInput = {
   token: string;
 };
 
-export type ClientBoardFragment = { seq: number, updatedAt: string, entries: Array<{ rank: number, score: number, player: { id: string, username: string } }> };
+export type ClientBoardFragment = { seq: number, updatedAt: string, segment: string | null, totalPlayers: number, board: { id: string, title: string }, period: { key: string, startsAt: string | null, endsAt: string | null, final: boolean }, entries: Array<{ position: number, rank: number, score: number, player: { id: string, username: string } }> };
 
 export type ClientLeaderboardQueryVariables = Exact<{
+  board?: string | number | null | undefined;
+  period?: string | null | undefined;
+  segment?: string | null | undefined;
   first?: number | null | undefined;
+  offset?: number | null | undefined;
+  rankMode?: RankMode | null | undefined;
 }>;
 
 
-export type ClientLeaderboardQuery = { leaderboard: { seq: number, updatedAt: string, entries: Array<{ rank: number, score: number, player: { id: string, username: string } }> } };
+export type ClientLeaderboardQuery = { leaderboard: { seq: number, updatedAt: string, segment: string | null, totalPlayers: number, board: { id: string, title: string }, period: { key: string, startsAt: string | null, endsAt: string | null, final: boolean }, entries: Array<{ position: number, rank: number, score: number, player: { id: string, username: string } }> } };
+
+export type ClientLeaderboardAroundQueryVariables = Exact<{
+  board?: string | number | null | undefined;
+  period?: string | null | undefined;
+  segment?: string | null | undefined;
+  player?: string | number | null | undefined;
+  above?: number | null | undefined;
+  below?: number | null | undefined;
+  rankMode?: RankMode | null | undefined;
+}>;
+
+
+export type ClientLeaderboardAroundQuery = { leaderboardAround: { seq: number, updatedAt: string, segment: string | null, totalPlayers: number, board: { id: string, title: string }, period: { key: string, startsAt: string | null, endsAt: string | null, final: boolean }, entries: Array<{ position: number, rank: number, score: number, player: { id: string, username: string } }> } };
 
 export type ClientMeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -45,14 +69,18 @@ export type ClientSubmitActionMutationVariables = Exact<{
 }>;
 
 
-export type ClientSubmitActionMutation = { submitAction: { actionId: string, scoreDelta: number, newScore: number, rank: number, seq: number, replayed: boolean, player: { id: string, username: string, score: number, rank: number | null } } };
+export type ClientSubmitActionMutation = { submitAction: { actionId: string, scoreDelta: number, newScore: number, rank: number, seq: number, replayed: boolean, player: { id: string, username: string, score: number, rank: number | null }, standings: Array<{ segment: string | null, rank: number, position: number, score: number, totalPlayers: number, seq: number, board: { id: string }, period: { key: string } }> } };
 
 export type ClientLeaderboardChangedSubscriptionVariables = Exact<{
+  board?: string | number | null | undefined;
+  period?: string | null | undefined;
+  segment?: string | null | undefined;
   first?: number | null | undefined;
+  rankMode?: RankMode | null | undefined;
 }>;
 
 
-export type ClientLeaderboardChangedSubscription = { leaderboardChanged: { seq: number, updatedAt: string, entries: Array<{ rank: number, score: number, player: { id: string, username: string } }> } };
+export type ClientLeaderboardChangedSubscription = { leaderboardChanged: { seq: number, updatedAt: string, segment: string | null, totalPlayers: number, board: { id: string, title: string }, period: { key: string, startsAt: string | null, endsAt: string | null, final: boolean }, entries: Array<{ position: number, rank: number, score: number, player: { id: string, username: string } }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -76,7 +104,20 @@ export const ClientBoardFragmentDoc = new TypedDocumentString(`
     fragment ClientBoard on Leaderboard {
   seq
   updatedAt
+  segment
+  totalPlayers
+  board {
+    id
+    title
+  }
+  period {
+    key
+    startsAt
+    endsAt
+    final
+  }
   entries {
+    position
     rank
     score
     player {
@@ -87,15 +128,35 @@ export const ClientBoardFragmentDoc = new TypedDocumentString(`
 }
     `, {"fragmentName":"ClientBoard"}) as unknown as TypedDocumentString<ClientBoardFragment, unknown>;
 export const ClientLeaderboardDocument = new TypedDocumentString(`
-    query ClientLeaderboard($first: Int = 10) {
-  leaderboard(first: $first) {
+    query ClientLeaderboard($board: ID = "global", $period: String, $segment: String, $first: Int = 10, $offset: Int = 0, $rankMode: RankMode = ORDINAL) {
+  leaderboard(
+    board: $board
+    period: $period
+    segment: $segment
+    first: $first
+    offset: $offset
+    rankMode: $rankMode
+  ) {
     ...ClientBoard
   }
 }
     fragment ClientBoard on Leaderboard {
   seq
   updatedAt
+  segment
+  totalPlayers
+  board {
+    id
+    title
+  }
+  period {
+    key
+    startsAt
+    endsAt
+    final
+  }
   entries {
+    position
     rank
     score
     player {
@@ -104,6 +165,45 @@ export const ClientLeaderboardDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<ClientLeaderboardQuery, ClientLeaderboardQueryVariables>;
+export const ClientLeaderboardAroundDocument = new TypedDocumentString(`
+    query ClientLeaderboardAround($board: ID = "global", $period: String, $segment: String, $player: ID, $above: Int = 5, $below: Int = 5, $rankMode: RankMode = ORDINAL) {
+  leaderboardAround(
+    board: $board
+    period: $period
+    segment: $segment
+    player: $player
+    above: $above
+    below: $below
+    rankMode: $rankMode
+  ) {
+    ...ClientBoard
+  }
+}
+    fragment ClientBoard on Leaderboard {
+  seq
+  updatedAt
+  segment
+  totalPlayers
+  board {
+    id
+    title
+  }
+  period {
+    key
+    startsAt
+    endsAt
+    final
+  }
+  entries {
+    position
+    rank
+    score
+    player {
+      id
+      username
+    }
+  }
+}`) as unknown as TypedDocumentString<ClientLeaderboardAroundQuery, ClientLeaderboardAroundQueryVariables>;
 export const ClientMeDocument = new TypedDocumentString(`
     query ClientMe {
   me {
@@ -148,19 +248,52 @@ export const ClientSubmitActionDocument = new TypedDocumentString(`
       score
       rank
     }
+    standings {
+      board {
+        id
+      }
+      period {
+        key
+      }
+      segment
+      rank
+      position
+      score
+      totalPlayers
+      seq
+    }
   }
 }
     `) as unknown as TypedDocumentString<ClientSubmitActionMutation, ClientSubmitActionMutationVariables>;
 export const ClientLeaderboardChangedDocument = new TypedDocumentString(`
-    subscription ClientLeaderboardChanged($first: Int = 10) {
-  leaderboardChanged(first: $first) {
+    subscription ClientLeaderboardChanged($board: ID = "global", $period: String, $segment: String, $first: Int = 10, $rankMode: RankMode = ORDINAL) {
+  leaderboardChanged(
+    board: $board
+    period: $period
+    segment: $segment
+    first: $first
+    rankMode: $rankMode
+  ) {
     ...ClientBoard
   }
 }
     fragment ClientBoard on Leaderboard {
   seq
   updatedAt
+  segment
+  totalPlayers
+  board {
+    id
+    title
+  }
+  period {
+    key
+    startsAt
+    endsAt
+    final
+  }
   entries {
+    position
     rank
     score
     player {
