@@ -28,8 +28,9 @@ import {
  */
 
 const ARTIFACTS = join(ROOT, 'test-results');
-const JWT_SECRET = 'browser-boards-test-secret-0123456789abcdef0123456789';
-const serverEnv = { JWT_SECRET, PLAYER_ATTRIBUTE_CLAIMS: 'country' };
+// No JWT_SECRET: the server keeps its generated dev secret in DATA_DIR (dev sign-in exists only
+// then), and the test signs operator tokens with that same secret (loadConfig reads the file).
+const serverEnv = { PLAYER_ATTRIBUTE_CLAIMS: 'country' };
 
 /** Enabled boards the operator creates (the server lists them after global, by id). */
 const BOARDS: BoardInput[] = [
