@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * Errors with a stable `extensions.code` (the public list is in API.md).
+ * Errors with a stable `extensions.code` (listed for users in docs/errors.md).
  * Anything that is not one of these is masked as INTERNAL_SERVER_ERROR.
  */
 export type ErrorCode =

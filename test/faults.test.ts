@@ -9,7 +9,7 @@ import { createBackend, realBackendsAvailable, type Backend } from './support/ba
 import { issue, submitRaw } from './support/play.js';
 import { freePort, PrivateRedis } from './support/redis-server.js';
 
-/** THREATS.md "Faults": nothing lost, nothing counted twice. Real Postgres, private Redis. */
+/** What must be withstood, "Faults": nothing lost, nothing counted twice. Real Postgres, private Redis. */
 const realAvailable = await realBackendsAvailable();
 type Board = LeaderboardChangedSubscription['leaderboardChanged'];
 const view = (b: Board) => b.entries.map((e) => `${e.rank}:${e.player.id}:${e.score}`);

@@ -5,7 +5,7 @@ import { GRAPHIQL_ASSETS } from '../src/http/graphiql.js';
 import { codes, expectNoGraphQLErrors } from './support/app.js';
 import { describeBackends } from './support/suite.js';
 
-/** THREATS.md "Hostile GraphQL": rejected before execution, clearly, and the server stays healthy. */
+/** What must be withstood, "Hostile GraphQL": rejected before execution, clearly, and the server stays healthy. */
 describeBackends('hostile GraphQL', (f) => {
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
     const res = await f.app.raw(typeof body === 'string' ? body : JSON.stringify(body), { headers });

@@ -8,7 +8,7 @@ import { createBackend, type Backend } from './support/backends.js';
 import { capturedLogger } from './support/hostile.js';
 import { describeBackends } from './support/suite.js';
 
-/** THREATS.md "Hostile clients": dev mode exposure and identity hygiene. */
+/** What must be withstood, "Hostile clients": dev mode exposure and identity hygiene. */
 
 describe('hostile clients: dev mode is hard to expose', () => {
   const cleanup: (() => Promise<void>)[] = [];

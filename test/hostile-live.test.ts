@@ -7,7 +7,7 @@ import { healthzDuring, httpStream, rawSocket } from './support/hostile.js';
 import { completeTask } from './support/play.js';
 import { describeBackends } from './support/suite.js';
 
-/** THREATS.md "Hostile clients": subscription floods, proxy-aware caps, SSE and multipart. */
+/** What must be withstood, "Hostile clients": subscription floods, proxy-aware caps, SSE and multipart. */
 
 const BOARD = 'subscription { leaderboardChanged(first: 3) { seq entries { rank score } } }';
 const executions = async (registry: { getSingleMetric(name: string): any }) =>

@@ -10,7 +10,7 @@ import { issue, submit, submitRaw } from './support/play.js';
 import { PrivateRedis } from './support/redis-server.js';
 import { describeBackends } from './support/suite.js';
 
-/** THREATS.md "Hostile clients": cross-site requests, error hygiene, limiter keys, unthrottled paths. */
+/** What must be withstood, "Hostile clients": cross-site requests, error hygiene, limiter keys, unthrottled paths. */
 
 const fallbacks = async (instance: Instance, limiter: string) =>
   (await instance.app.services.metrics.registry.getSingleMetric('scoreboard_rate_limiter_fallbacks_total')!.get()).values.find(

@@ -7,7 +7,7 @@ import { codes, startInstance, type Instance } from './support/app.js';
 import { createBackend, type Backend } from './support/backends.js';
 import { describeBackends } from './support/suite.js';
 
-/** THREATS.md "Player JWTs", through the real app's `me` query. */
+/** What must be withstood, "Player JWTs", through the real app's `me` query. */
 describeBackends('player JWTs', (f) => {
   const key = () => f.app.config.jwt.secret!;
   const sign = (claims: Record<string, unknown>, opts: { exp?: string | number | null; iss?: string; aud?: string; header?: object; secret?: Uint8Array } = {}) => {

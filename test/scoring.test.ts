@@ -8,7 +8,7 @@ import { auditChain, writes } from './support/audit.js';
 import { completeTask, issue, submit, submitRaw } from './support/play.js';
 import { describeBackends } from './support/suite.js';
 
-/** THREATS.md "Forged and replayed actions", against the real app (two instances on real backends). */
+/** What must be withstood, "Forged and replayed actions", against the real app (two instances on real backends). */
 describeBackends(
   'tamper-proof scoring',
   (f) => {

@@ -21,7 +21,7 @@ function rawSocket(instance: Instance, headers: Record<string, string> = {}) {
 
 const SUBSCRIBE = { query: 'subscription { leaderboardChanged(first: 3) { seq } }' };
 
-/** THREATS.md "WebSocket". */
+/** What must be withstood, "WebSocket". */
 describeBackends(
   'WebSocket hardening',
   (f) => {

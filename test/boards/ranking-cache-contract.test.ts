@@ -836,8 +836,4 @@ if (redisUp) {
       }
     });
   });
-} else {
-  describe.skip('RankingCache contract: RedisRankingCache (Redis not reachable)', () => {
-    it('needs Redis', () => {});
-  });
 }
