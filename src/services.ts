@@ -95,7 +95,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     const subscriber = await connectRedis(config.redis.url, logger, 'subscriber');
     redisClients.push(redis, subscriber);
     rankingCache = new RedisRankingCache(redis, prefix);
-    bus = new RedisBus(redis, subscriber, prefix);
+    bus = new RedisBus(redis, subscriber, prefix, (error, what) => logger.warn({ err: error.message, what }, 'bus command failed'));
     actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds, fallback('action'));
     ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds, fallback('ticket'));
     replayLimiter = redisRateLimiter(redis, `${prefix}rl:replay`, replaysPerWindow, windowSeconds, fallback('replay'));

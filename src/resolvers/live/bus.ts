@@ -62,7 +62,17 @@ export class RedisBus implements Bus {
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
     private readonly prefix: string,
+    onError: (error: Error, what: string) => void = () => {},
   ) {
+    // graphql-redis-subscriptions fires UNSUBSCRIBE/PUNSUBSCRIBE without handling their
+    // promises: while the connection is down (or closing at shutdown) they reject, and
+    // an unhandled rejection can bring the process down. Ours are handled and reported.
+    // (Nothing is lost: a closed subscriber connection holds no subscriptions.)
+    for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+      const original = subscriber[method].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
+      (subscriber as unknown as Record<string, unknown>)[method] = (...channels: string[]) =>
+        original(...channels).catch((error: Error) => onError(error, method));
+    }
     this.pubsub = new RedisPubSub({ publisher, subscriber });
   }
 
