@@ -116,41 +116,30 @@ function endWithResult(span: Span, result: unknown) {
 }
 
 function graphqlPlugin(tracer: Tracer): Plugin {
+  /** `run` inside a span named after the operation; the span ends with the result (or the error). */
+  const traced = <A, R>(document: DocumentNode, operationName: string | null | undefined, run: (args: A) => Promise<R> | R) => {
+    const { spanName, attributes } = operationAttributes(document, operationName);
+    return (args: A) =>
+      tracer.startActiveSpan(spanName, { attributes }, async (span) => {
+        try {
+          const result = await run(args);
+          endWithResult(span, result);
+          return result;
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+          throw error;
+        }
+      });
+  };
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      const { spanName, attributes } = operationAttributes(args.document, args.operationName);
-      setExecuteFn((executeArgs) =>
-        tracer.startActiveSpan(spanName, { attributes }, async (span) => {
-          try {
-            const result = await executeFn(executeArgs);
-            endWithResult(span, result);
-            return result;
-          } catch (error) {
-            span.recordException(error as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            span.end();
-            throw error;
-          }
-        }),
-      );
+      setExecuteFn(traced(args.document, args.operationName, executeFn) as typeof executeFn);
     },
     // A subscription's span covers setting it up (auth, snapshot source), not its lifetime.
     onSubscribe({ args, subscribeFn, setSubscribeFn }) {
-      const { spanName, attributes } = operationAttributes(args.document, args.operationName);
-      setSubscribeFn((subscribeArgs) =>
-        tracer.startActiveSpan(spanName, { attributes }, async (span) => {
-          try {
-            const result = await subscribeFn(subscribeArgs);
-            endWithResult(span, result);
-            return result;
-          } catch (error) {
-            span.recordException(error as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            span.end();
-            throw error;
-          }
-        }),
-      );
+      setSubscribeFn(traced(args.document, args.operationName, subscribeFn) as typeof subscribeFn);
     },
   };
 }

@@ -82,12 +82,14 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
 
   let outcome: CreditOutcome | undefined;
   let plan;
+  let boards: BoardDefinition[] = [];
   try {
     for (let attempt = 0; attempt < MAX_PLANS; attempt++) {
       if (attempt > 0) services.definitions.invalidate();
       // The period is picked by the ticket's issue time: a ticket issued before a
       // boundary and redeemed after it counts in the earlier period.
-      plan = planCredit(await services.definitions.list(), input.actionType, ticket.issuedAtMs, viewer.attributes);
+      boards = await services.definitions.list();
+      plan = planCredit(boards, input.actionType, ticket.issuedAtMs, viewer.attributes);
       outcome = await creditAction(services.prisma, {
         playerId: viewer.playerId,
         actionId: input.actionId,
@@ -120,7 +122,8 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
   services.metrics.actionsCredited.inc({ action_type: input.actionType });
   const { credit, entries } = outcome;
   const byKey = new Map(plan!.targets.map((t) => [`${t.board}|${t.period}|${t.segment ?? ''}`, t]));
-  const definitions = new Map((await services.definitions.list()).map((b) => [b.id, b]));
+  // The definitions the credit was planned (and version-checked) with.
+  const definitions = new Map(boards.map((b) => [b.id, b]));
   const standings = await Promise.all(
     entries.map(async (e): Promise<StandingResult> => {
       const view = byKey.get(`${e.board}|${e.period}|${e.segment ?? ''}`)!;
