@@ -12,7 +12,8 @@ ALTER TABLE "board_entries" ADD COLUMN "hidden" BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE "action_credits" ADD COLUMN "kind" TEXT NOT NULL DEFAULT 'CREDIT',
 ADD COLUMN "voids" UUID,
 ADD COLUMN "actor" TEXT,
-ADD COLUMN "reason" TEXT;
+ADD COLUMN "reason" TEXT,
+ALTER COLUMN "action_type" DROP NOT NULL;
 
 -- CreateIndex
 CREATE UNIQUE INDEX "action_credits_voids_key" ON "action_credits"("voids");
@@ -40,11 +41,10 @@ ALTER TABLE "audit_events" ADD CONSTRAINT "audit_events_player_id_fkey" FOREIGN 
 -- Audit ids and credit ids come from one sequence, so the audit log is one order (newest = highest id).
 ALTER TABLE "audit_events" ALTER COLUMN "id" SET DEFAULT nextval('action_credits_id_seq');
 ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_kind_valid" CHECK ("kind" IN ('CREDIT', 'VOID', 'IMPORT'));
+-- An import sets a score without an action: it is the only row without an action type.
+ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_type_unless_import" CHECK (("kind" = 'IMPORT') = ("action_type" IS NULL));
 ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_voids_only_on_void" CHECK (("kind" = 'VOID') = ("voids" IS NOT NULL));
 ALTER TABLE "audit_events" ADD CONSTRAINT "audit_events_kind_valid" CHECK ("kind" IN ('HIDE', 'UNHIDE', 'BAN', 'UNBAN', 'CONFIG'));
--- A void takes back a credit, so an entry can come back down to zero (it stays, with its history).
-ALTER TABLE "board_entries" DROP CONSTRAINT "board_entries_score_positive";
-ALTER TABLE "board_entries" ADD CONSTRAINT "board_entries_score_not_negative" CHECK ("score" >= 0);
 -- Rank queries only ever count visible entries: the ranking index holds only those.
 DROP INDEX "board_entries_ranking_idx";
 CREATE INDEX "board_entries_ranking_idx" ON "board_entries"("board_id", "period_key", "segment", "score" DESC, "reached_seq", "player_id") WHERE NOT "hidden";
