@@ -44,7 +44,7 @@ ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_kind_valid" CHECK ("
 -- An import sets a score without an action: it is the only row without an action type.
 ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_type_unless_import" CHECK (("kind" = 'IMPORT') = ("action_type" IS NULL));
 ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_voids_only_on_void" CHECK (("kind" = 'VOID') = ("voids" IS NOT NULL));
-ALTER TABLE "audit_events" ADD CONSTRAINT "audit_events_kind_valid" CHECK ("kind" IN ('HIDE', 'UNHIDE', 'BAN', 'UNBAN', 'CONFIG'));
+ALTER TABLE "audit_events" ADD CONSTRAINT "audit_events_kind_valid" CHECK ("kind" IN ('HIDE', 'UNHIDE', 'BAN', 'UNBAN', 'CONFIG', 'REBUILD'));
 -- Rank queries only ever count visible entries: the ranking index holds only those.
 DROP INDEX "board_entries_ranking_idx";
 CREATE INDEX "board_entries_ranking_idx" ON "board_entries"("board_id", "period_key", "segment", "score" DESC, "reached_seq", "player_id") WHERE NOT "hidden";
