@@ -109,6 +109,8 @@ describe('operator console (/admin)', () => {
     operatorToken = await signDevPlayerJwt(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }).jwt, OPERATOR);
     // A second board, whose title must show as text.
     await gql(server.url, UpsertBoardDocument, { input: { id: 'weekly', title: 'Weekly <i>cup</i>', window: 'WEEKLY', enabled: true } }, operatorToken);
+    // A segmented one: one table per country, so its card asks which.
+    await gql(server.url, UpsertBoardDocument, { input: { id: 'by-country', title: 'By country', window: 'ALL_TIME', segmentBy: 'country' } }, operatorToken);
     // Players made through real actions: alice 12 tasks, mallory 8 (the cheater), bob 3: 23 credits.
     for (const [name, tasks] of [
       ['alice', 12],
@@ -181,22 +183,38 @@ describe('operator console (/admin)', () => {
     await waitForAdminTop(page, 'global', ['alice', 'mallory', 'bob']);
     await waitForAdminTop(page, 'weekly', ['alice', 'mallory', 'bob']);
 
-    // The audit log: the board's CONFIG row and the 23 credits, newest first, 20 and then "more".
+    // A segmented board shows a segment's top once asked (nobody has a country here: empty, not an error).
+    const segmented = page.locator('[data-testid="admin-board"][data-board-id="by-country"]');
+    const segmentNote = (text: string) =>
+      page.waitForFunction(
+        (want) => {
+          const note = document.querySelector<HTMLElement>('[data-board-id="by-country"] [data-testid="admin-board-note"]');
+          return note?.textContent === want && note.dataset.kind !== 'error';
+        },
+        text,
+        { polling: 'raf' },
+      );
+    await segmentNote('One table per country: enter a value to see its top.');
+    await segmented.getByTestId('admin-board-segment').fill('DE');
+    await segmented.getByRole('button', { name: 'Show' }).click();
+    await segmentNote('No scores in this period yet.');
+
+    // The audit log: the boards' CONFIG rows and the 23 credits, newest first, 20 and then "more".
     const api = await gql(server.url, AdminAuditLogDocument, { first: 100 }, operatorToken);
-    expect(api.auditLog.entries.map((e) => e.kind)).toEqual([...Array<string>(23).fill('CREDIT'), 'CONFIG']);
+    expect(api.auditLog.entries.map((e) => e.kind)).toEqual([...Array<string>(23).fill('CREDIT'), 'CONFIG', 'CONFIG']);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length === 20, undefined, { polling: 'raf' });
     const more = page.getByTestId('admin-audit-more');
     await more.waitFor({ state: 'visible' });
     await more.click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length === 24, undefined, { polling: 'raf' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length === 25, undefined, { polling: 'raf' });
     await more.waitFor({ state: 'hidden' });
     const rows = await auditRows(page);
     // Disjoint pages, in the API's order (newest first).
-    expect(new Set(rows.map((r) => r.id)).size).toBe(24);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(25);
     expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => b - a));
     expect(rows.map((r) => String(r.id))).toEqual(api.auditLog.entries.map((e) => e.id));
     expect(rows.map((r) => r.kind)).toEqual(api.auditLog.entries.map((e) => e.kind));
-    expect(rows[23]!.text).toContain(OPERATOR.id);
+    expect(rows[24]!.text).toContain(OPERATOR.id);
     expect(rows[0]!.player).toBe(ids.get('bob'));
 
     // sessionStorage only, and a reload keeps the operator signed in.
@@ -291,6 +309,22 @@ describe('operator console (/admin)', () => {
     await waitForTopAudit(page, 'BAN', bob);
     await waitForAdminTop(page, 'global', ['alice']);
     expect((await publicBoard()).map((e) => e.username)).toEqual(['alice']);
+
+    // bob's audit log only (3 credits and the ban), then everything again.
+    await row.getByTestId('admin-player-audit').click();
+    await page.waitForFunction(
+      (id) => {
+        const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="audit-row"]')];
+        return rows.length === 4 && rows.every((r) => r.dataset.playerId === id);
+      },
+      bob,
+      { polling: 'raf' },
+    );
+    expect(await page.getByTestId('admin-audit-filter').textContent()).toContain(bob);
+    await page.getByTestId('admin-audit-all').click();
+    await page.getByTestId('admin-audit-filter').waitFor({ state: 'hidden' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length === 20, undefined, { polling: 'raf' });
+    await waitForTopAudit(page, 'BAN', bob);
 
     // Void alice's newest credit from its audit row.
     const alice = ids.get('alice')!;

@@ -24,6 +24,8 @@ interface Card {
   list: HTMLOListElement;
   note: HTMLElement;
   segment?: HTMLInputElement;
+  /** Bumped on every load, so an older answer arriving late never replaces a newer one. */
+  generation: number;
 }
 
 export function createBoardsPanel(container: HTMLElement, loadTop: LoadTop) {
@@ -50,7 +52,7 @@ export function createBoardsPanel(container: HTMLElement, loadTop: LoadTop) {
       el('p', { class: 'window' }, windowText(def)),
       period,
     );
-    const card: Card = { def, root, meta, period, list, note };
+    const card: Card = { def, root, meta, period, list, note, generation: 0 };
     if (def.segmentBy) {
       const inputId = uniqueId('admin-segment');
       const segment = el('input', { id: inputId, 'data-testid': 'admin-board-segment', maxlength: '64', autocomplete: 'off', spellcheck: 'false' });
@@ -99,6 +101,7 @@ export function createBoardsPanel(container: HTMLElement, loadTop: LoadTop) {
   }
 
   async function refreshCard(card: Card): Promise<void> {
+    const generation = ++card.generation;
     let segment: string | null = null;
     if (card.segment) {
       segment = card.segment.value.trim() || null;
@@ -111,12 +114,15 @@ export function createBoardsPanel(container: HTMLElement, loadTop: LoadTop) {
     }
     card.root.setAttribute('aria-busy', 'true');
     try {
-      renderTop(card, await loadTop(card.def.id, segment));
+      const top = await loadTop(card.def.id, segment);
+      if (generation === card.generation) renderTop(card, top);
     } catch (error) {
+      if (generation !== card.generation) return;
       card.list.replaceChildren();
+      card.meta.textContent = '';
       say(card.note, (error as Error).message, 'error');
     } finally {
-      card.root.removeAttribute('aria-busy');
+      if (generation === card.generation) card.root.removeAttribute('aria-busy');
     }
   }
 
