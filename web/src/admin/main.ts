@@ -19,7 +19,7 @@ import { readJwt } from '../session';
 import { createAuditRow } from './audit';
 import { createBoardsPanel, TOP_SIZE } from './boards';
 import { byTestId, say } from './dom';
-import { createPlayerRow, type ModeratedPlayer, type PlayerAct } from './players';
+import { createPlayerRow, PAST, type ModeratedPlayer, type PlayerAct } from './players';
 import { cleanToken, loadAdminToken, saveAdminToken } from './token';
 
 /**
@@ -265,9 +265,9 @@ async function actOnPlayer(player: ModeratedPlayer, act: PlayerAct, reason: stri
   } catch (error) {
     throw new Error(error instanceof Problem ? error.message : describeError(error).message);
   }
-  showStatus(`${act} ${updated.username} (${updated.id}): ${reason}`, 'ok');
+  showStatus(`${PAST[act]}: ${updated.username} (${updated.id}), “${reason}”.`, 'ok');
   await afterAct();
-  return { player: updated, message: '' };
+  return updated;
 }
 
 /** After every act: the boards and the audit log show the new state. */
@@ -314,7 +314,7 @@ ui.voidForm.addEventListener('submit', (event) => {
       );
       ui.voidReason.value = '';
       for (const row of rows) if (row.id === done.player.id) row.update(done.player);
-      showStatus(`VOID ${actionId} (${done.player.username}): ${reason}`, 'ok');
+      if (!done.replayed) showStatus(`Voided: ${actionId} of ${done.player.username} (${done.player.id}), “${reason}”.`, 'ok');
       await afterAct();
     } catch (error) {
       say(ui.voidMessage, error instanceof Problem ? error.message : describeError(error).message, 'error');

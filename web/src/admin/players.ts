@@ -14,12 +14,12 @@ export type PlayerAct = 'HIDE' | 'UNHIDE' | 'BAN' | 'UNBAN';
 
 export interface PlayerRowHandlers {
   /** Performs the act; resolves with the player as they are now, or throws with a message for people. */
-  act(player: ModeratedPlayer, act: PlayerAct, reason: string): Promise<{ player: ModeratedPlayer; message: string }>;
+  act(player: ModeratedPlayer, act: PlayerAct, reason: string): Promise<ModeratedPlayer>;
   /** Shows this player's entries in the audit log. */
   showAudit(player: ModeratedPlayer): void;
 }
 
-const PAST: Record<PlayerAct, string> = { HIDE: 'Hidden', UNHIDE: 'Shown again', BAN: 'Banned', UNBAN: 'Unbanned' };
+export const PAST: Record<PlayerAct, string> = { HIDE: 'Hidden', UNHIDE: 'Shown again', BAN: 'Banned', UNBAN: 'Unbanned' };
 
 export function createPlayerRow(initial: ModeratedPlayer, handlers: PlayerRowHandlers) {
   let player = initial;
@@ -85,11 +85,10 @@ export function createPlayerRow(initial: ModeratedPlayer, handlers: PlayerRowHan
     hide.disabled = ban.disabled = true;
     say(message, 'Working…');
     try {
-      const done = await handlers.act(player, act, why);
-      player = done.player;
+      player = await handlers.act(player, act, why);
       render();
       reason.value = '';
-      say(message, `${PAST[act]}: “${why}”. ${done.message}`.trim(), 'ok');
+      say(message, `${PAST[act]}: “${why}”.`, 'ok');
     } catch (error) {
       say(message, (error as Error).message, 'error');
     } finally {
