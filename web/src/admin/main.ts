@@ -140,16 +140,17 @@ async function signIn(candidate: string, fromStorage = false): Promise<void> {
     ui.who.hidden = false;
     auditFilter = null;
     renderAuditPage(first, true);
-    await loadBoards();
   } catch (error) {
     token = undefined;
     saveAdminToken(undefined);
     const message = error instanceof Problem ? error.message : describeError(error).message;
     showError(fromStorage ? `Signed out: ${message}` : message);
     if (!fromStorage) ui.token.focus();
+    return;
   } finally {
     ui.signIn.disabled = false;
   }
+  await loadBoards();
 }
 
 function signOut(reason?: string) {
@@ -164,6 +165,9 @@ function signOut(reason?: string) {
   auditBody.replaceChildren();
   ui.search.value = '';
   say(ui.searchNote, '');
+  ui.voidActionId.value = '';
+  ui.voidReason.value = '';
+  say(ui.voidMessage, '');
   showStatus('');
   showError(reason);
 }
