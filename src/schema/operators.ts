@@ -1,6 +1,7 @@
 import { OPERATOR_ROLE } from '../auth/player-jwt.js';
 import { readAuditLog, type AuditEntryRow, type AuditPage } from '../resolvers/operators/audit.js';
 import { changeVisibility, rebuildRankings, voidAction, type VisibilityChange, type VoidResult } from '../resolvers/operators/moderation.js';
+import { SEARCH_MAX_LENGTH, SEARCH_MAX_RESULTS, searchPlayerIds } from '../resolvers/operators/search.js';
 import { builder } from './builder.js';
 import { PlayerRef } from './player.js';
 
@@ -114,6 +115,25 @@ builder.queryField('auditLog', (t) =>
         first: args.first,
         after: args.after,
       });
+    },
+  }),
+);
+
+builder.queryField('players', (t) =>
+  t.prismaField({
+    type: ['Player'],
+    description: `Finds players by id prefix or username (case-insensitive substring), hidden and banned ones included: an exact id first, then an exact username, then by score. Operators only; search 1..${SEARCH_MAX_LENGTH} characters, first 1..${SEARCH_MAX_RESULTS}.`,
+    args: {
+      search: t.arg.string({ required: true, description: 'Part of a username, or the start of a player id.' }),
+      first: t.arg.int({ defaultValue: 20, description: `At most this many players, 1..${SEARCH_MAX_RESULTS}.` }),
+    },
+    resolve: async (query, _root, { search, first }, ctx) => {
+      await ctx.operator();
+      const ids = await searchPlayerIds(ctx.services.prisma, { search, first });
+      if (ids.length === 0) return [];
+      const found = await ctx.services.prisma.player.findMany({ ...query, where: { id: { in: ids } } });
+      const byId = new Map(found.map((p) => [p.id, p]));
+      return ids.flatMap((id) => byId.get(id) ?? []);
     },
   }),
 );
