@@ -17,10 +17,10 @@ import { ratioRow, startServerFor, stopServerFor, type BenchContext, type PhaseR
  * timed and reported).
  *
  * MEASURED, with S graphql-ws subscribers to the board's top 10 on the server:
- * each round, a fresh player earns enough points to take #1 (the baseline: an
- * ordinary credit that changes the top 10, delivered to every subscriber), then
- * an operator hides them (every subscriber must get a top 10 without them),
- * then shows them again (every subscriber must get them back at #1). Figures:
+ * each round, a fresh player earns enough points to enter the top 10 (the
+ * baseline: an ordinary credit that changes the top 10, delivered to every
+ * subscriber), then an operator hides them (every subscriber must get a top 10
+ * without them), then shows them again (every subscriber must get them back). Figures:
  * the median over the rounds, from sending the mutation until the last
  * subscriber has the board; the ratio is hide / credit in the same run.
  */
@@ -123,7 +123,7 @@ export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
     for (let round = 0; round < ROUNDS; round++) {
       const id = `mod-climber-${round}`;
       let t0 = nowMs();
-      let done = allHave((top) => top[0] === id, `${id} at #1`);
+      let done = allHave((top) => top.includes(id), `${id} in the top 10`);
       await credit(id);
       times.credit.push((await done) - t0);
       t0 = nowMs();
@@ -131,7 +131,7 @@ export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
       await op(HIDE, { p: id, r: 'bench' }, admin);
       times.hide.push((await done) - t0);
       t0 = nowMs();
-      done = allHave((top) => top[0] === id, `${id} back at #1`);
+      done = allHave((top) => top.includes(id), `${id} back in the top 10`);
       await op(UNHIDE, { p: id, r: 'bench' }, admin);
       times.unhide.push((await done) - t0);
       ctx.log(`  round ${round + 1}: credit ${times.credit.at(-1)!.toFixed(1)} ms, hide ${times.hide.at(-1)!.toFixed(1)} ms, unhide ${times.unhide.at(-1)!.toFixed(1)} ms (until all ${SUBSCRIBERS} subscribers have the board)`);
