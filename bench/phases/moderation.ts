@@ -39,7 +39,8 @@ type Top = string[];
 export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
   const players = ctx.quick ? 100_000 : 1_000_000;
   const server = await startServerFor(ctx, 'moderation');
-  const client = new GqlClient(server.url, 8);
+  // Long timeout: the warm-up credit waits for a rebuild of the whole view (over a minute at 1M on two busy cores).
+  const client = new GqlClient(server.url, 8, 600_000);
   const subscribers: { client: Client; latest: Top }[] = [];
   try {
     const cfg = ctx.infra.config.jwt;
