@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
-import type { Bus } from '../live/bus.js';
+import type { Bus, StandingMove } from '../live/bus.js';
 import { isFinal, type Period } from './periods.js';
 import {
   EPOCH_FACTOR,
@@ -188,9 +188,9 @@ export class BoardRanking {
   }
 
   /** Tells every instance these views may have changed. Best effort: a lost notice is healed by reconnect resync. */
-  async publishChanged(views: BoardView[]): Promise<void> {
+  async publishChanged(views: BoardView[], moves?: StandingMove[]): Promise<void> {
     try {
-      await this.deps.bus.publish('BOARD_CHANGED', { views: views.map(viewId) });
+      await this.deps.bus.publish('BOARD_CHANGED', moves ? { views: views.map(viewId), moves } : { views: views.map(viewId) });
     } catch (error) {
       this.deps.logger.warn({ err: (error as Error).message }, 'board-changed publish failed');
     }
