@@ -8,6 +8,8 @@ import type { AchievementUnlockedNotice } from './bus.js';
  */
 export interface AchievementFeed {
   subscribe(playerId: string, signal?: AbortSignal): AsyncIterableIterator<AchievementUnlockedNotice>;
+  /** Live subscriptions on this instance. */
+  size(): number;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function createAchievementFeed(services: Services): Promise<Achieve
       };
       return iterator;
     },
+    size: () => closers.size,
     async close() {
       unsubscribe();
       for (const end of [...closers]) end();

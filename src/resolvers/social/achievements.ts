@@ -92,8 +92,10 @@ export class Achievements {
    */
   async upsert(input: AchievementInput, knownActionTypes: (codes: string[]) => Promise<string[]>): Promise<AchievementDefinition> {
     if (!CODE.test(input.code)) throw badInput('An achievement code is [A-Z][A-Z0-9_]{0,39}');
-    const saved = await this.deps.prisma.$transaction(async (tx) => {
-      const [current] = await tx.$queryRawUnsafe<Row[]>(`${SELECT} WHERE code = $1 FOR UPDATE`, input.code);
+    // Checked outside any transaction: the board and action-type lookups use the shared client (the
+    // embedded database has one connection). Two operators updating one code at once: the last one wins.
+    {
+      const [current] = await this.deps.prisma.$queryRawUnsafe<Row[]>(`${SELECT} WHERE code = $1`, input.code);
       const before = current ? fromRow(current) : undefined;
       const next: AchievementDefinition = {
         code: input.code,
@@ -122,7 +124,7 @@ export class Achievements {
       } else if (next.actionType !== null) {
         throw badInput('actionType applies to ACTION_COUNT achievements only');
       }
-      const [row] = await tx.$queryRawUnsafe<Row[]>(
+      const [row] = await this.deps.prisma.$queryRawUnsafe<Row[]>(
         `INSERT INTO achievements AS a (code, title, description, kind, board_id, threshold, action_type, enabled)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (code) DO UPDATE SET title = EXCLUDED.title, description = EXCLUDED.description, kind = EXCLUDED.kind,
@@ -139,8 +141,7 @@ export class Achievements {
         next.enabled,
       );
       return fromRow(row!);
-    });
-    return saved;
+    }
   }
 
   /** What the credit of `actionId` unlocked (a replay answers with the original list). */
