@@ -80,7 +80,14 @@ interface Sub {
 }
 
 interface ViewSubs {
+  /** ORDINAL and COMPETITION subscribers by score. */
   index: ScoreIndex;
+  /**
+   * DENSE subscribers by score: a move anywhere above them can add or remove a
+   * distinct score (30 shared by two, one moves to 40: everyone below 30 drops a
+   * dense rank), so for them the range is everything below the higher score.
+   */
+  dense: ScoreIndex;
   subs: Map<string, Sub>;
   byPlayer: Map<string, Set<Sub>>;
 }
@@ -104,6 +111,7 @@ export async function createStandingFeed(services: Services): Promise<StandingFe
   let draining: Promise<void> | undefined;
 
   const unsubscribe = await services.bus.subscribe('BOARD_CHANGED', (notice: BoardChangedNotice) => {
+   
     const moved = new Set<string>();
     for (const m of notice.moves ?? []) {
       if (!views.has(m.view)) continue;
@@ -135,8 +143,9 @@ export async function createStandingFeed(services: Services): Promise<StandingFe
     const vs = views.get(viewId(sub.view));
     sub.state = standing ? { score: standing.score, seq: standing.reachedSeq } : null;
     if (!vs) return;
-    if (standing) vs.index.set(sub.key, standing.score);
-    else vs.index.delete(sub.key);
+    const index = sub.spec.rankMode === 'DENSE' ? vs.dense : vs.index;
+    if (standing) index.set(sub.key, standing.score);
+    else index.delete(sub.key);
   }
 
   /** Re-reads the given subscribers (one read per player and view) and delivers to those whose rank changed. */
@@ -182,13 +191,17 @@ export async function createStandingFeed(services: Services): Promise<StandingFe
     if (!from && !to) return;
     const lo = from && to ? Math.min(from.score, to.score) : -Infinity;
     const hi = Math.max(from?.score ?? -Infinity, to?.score ?? -Infinity);
-    for (const key of vs.index.range(lo, hi)) {
+    const candidates = [...vs.index.range(lo, hi), ...vs.dense.range(-Infinity, hi)];
+    for (const key of candidates) {
       const sub = vs.subs.get(key)!;
-      if (sub.spec.playerId === move.player) continue;
-      into.add(sub);
-      if (!sub.state) continue;
+      if (sub.spec.playerId === move.player || !sub.state) continue;
       const was = from !== null && ahead(from, move.player, sub.state, sub.spec.playerId);
       const is = to !== null && ahead(to, move.player, sub.state, sub.spec.playerId);
+      // Ties at either end: re-read only if the mover changed sides (position) or went strictly above or
+      // below (competition); DENSE subscribers are always re-read (see ViewSubs.dense).
+      const higherBefore = from !== null && from.score > sub.state.score;
+      const higherAfter = to !== null && to.score > sub.state.score;
+      if (sub.spec.rankMode === 'DENSE' || was !== is || higherBefore !== higherAfter) into.add(sub);
       if (!was && is) {
         sub.overtakers = sub.overtakers.filter((p) => p !== move.player);
         sub.overtakers.push(move.player);
@@ -226,7 +239,7 @@ export async function createStandingFeed(services: Services): Promise<StandingFe
   function join(sub: Sub) {
     const id = viewId(sub.view);
     let vs = views.get(id);
-    if (!vs) views.set(id, (vs = { index: new ScoreIndex(), subs: new Map(), byPlayer: new Map() }));
+    if (!vs) views.set(id, (vs = { index: new ScoreIndex(), dense: new ScoreIndex(), subs: new Map(), byPlayer: new Map() }));
     vs.subs.set(sub.key, sub);
     const mine = vs.byPlayer.get(sub.spec.playerId) ?? new Set<Sub>();
     mine.add(sub);
@@ -239,6 +252,7 @@ export async function createStandingFeed(services: Services): Promise<StandingFe
     if (!vs) return;
     vs.subs.delete(sub.key);
     vs.index.delete(sub.key);
+    vs.dense.delete(sub.key);
     const mine = vs.byPlayer.get(sub.spec.playerId);
     mine?.delete(sub);
     if (mine?.size === 0) vs.byPlayer.delete(sub.spec.playerId);
