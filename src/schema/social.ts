@@ -74,16 +74,12 @@ builder.queryFields((t) => ({
       const first = checkFirst(args.first, 100);
       // Segmented boards: the viewer's own segment.
       const { board, view } = await resolveView(ctx.services.definitions, viewArgsOf({ board: args.board, period: args.period }), viewerSegment(ctx));
-      const [{ entries, total }, page] = await Promise.all([
-        friendsStandings(ctx.services, viewer, view),
-        // The board's version: moves whenever the board (and so possibly this set) changes.
-        ctx.services.ranking.page(view, 0, 1),
-      ]);
+      const [{ entries, total }, seq] = await Promise.all([friendsStandings(ctx.services, viewer, view), ctx.services.ranking.viewSeq(view)]);
       return {
         board,
         period: view.periodInfo,
         segment: view.segment,
-        seq: page.seq,
+        seq,
         totalPlayers: total,
         entries: entries.slice(0, first),
         rankMode: args.rankMode ?? 'ORDINAL',

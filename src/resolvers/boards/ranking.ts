@@ -64,6 +64,17 @@ export class BoardRanking {
     return best;
   }
 
+  /**
+   * The view's seq without reading any entries (O(1)): the cache's, else the last
+   * one this instance saw. For reads that are not a page of the view (the friends board).
+   */
+  async viewSeq(view: ResolvedView): Promise<number> {
+    const frozen = await this.frozenView(view);
+    if (frozen) return FINAL_SEQ_BASE + frozen.lastSeq;
+    const cached = await this.deps.cache.seq(view).catch(() => null);
+    return cached === null ? this.lastKnownSeq(view) : this.noteSeq(view, cached);
+  }
+
   lastKnownSeq(view: BoardView): number {
     return this.lastSeq.get(viewId(view)) ?? 0;
   }

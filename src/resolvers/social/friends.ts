@@ -137,10 +137,14 @@ export async function friendsStandings(services: Services, viewer: PlayerIdentit
       UNION ALL
       SELECT friend_id FROM friendships WHERE player_id = ${viewer.playerId} AND status = 'ACCEPTED'
     )
+    -- LATERAL + LIMIT 1 (not pulled up into a join): one primary-key probe per member into each table, whatever the planner estimates.
     SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq"
     FROM members m
-    JOIN board_entries be ON be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segmentColumn(view)} AND be.player_id = m.id
-    JOIN players p ON p.id = be.player_id
+    CROSS JOIN LATERAL (
+      SELECT player_id, score, reached_seq, hidden FROM board_entries
+      WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)} AND player_id = m.id LIMIT 1
+    ) be
+    CROSS JOIN LATERAL (SELECT username FROM players WHERE id = be.player_id LIMIT 1) p
     WHERE NOT be.hidden OR be.player_id = ${viewer.playerId}`;
   const entries = rows
     .map((r) => ({ playerId: r.playerId, username: r.username, score: Number(r.score), reachedSeq: Number(r.reachedSeq) }))
