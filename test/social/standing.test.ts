@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { MyStandingChangedDocument, UpsertActionTypeDocument, UpsertBoardDocument, type MyStandingChangedSubscription } from '../../sdk/generated/graphql.js';
+import { MyStandingChangedDocument, UpsertActionTypeDocument, UpsertBoardDocument, type MyStandingChangedSubscription, type RankMode } from '../../sdk/generated/graphql.js';
 import { collect, expectNoGraphQLErrors, waitFor, type Instance } from '../support/app.js';
 import { issue, submit } from '../support/play.js';
 import { describeBackends, type Fixture } from '../support/suite.js';
@@ -33,8 +33,8 @@ async function arena(f: Fixture) {
 }
 
 /** A live subscription on `on`, resolved once its first event (the current standing) arrived. */
-async function watch(on: Instance, token: string, board: string) {
-  const sub = collect(on.ws(token), MyStandingChangedDocument, { board });
+async function watch(on: Instance, token: string, board: string, rankMode: RankMode = 'ORDINAL') {
+  const sub = collect(on.ws(token), MyStandingChangedDocument, { board, rankMode });
   await waitFor(() => sub.events.length >= 1 || sub.errors.length > 0, 10_000, 'the current standing');
   expect(sub.errors).toEqual([]);
   return {
@@ -120,6 +120,44 @@ describeBackends(
       expect(reads() - before).toBe(1);
       expect(sub.changes()).toHaveLength(2);
       for (const w of watchers.slice(1)) expect(w.changes()).toHaveLength(1);
+    });
+
+    it('ranks follow the rank mode: a tie reached later moves nobody, DENSE moves only on a new distinct score above', async () => {
+      const { board, play } = await arena(f);
+      const a = await f.player('ada');
+      const [b, c, d] = await Promise.all(['bo', 'cy', 'di'].map((n) => f.player(n)));
+      await play(a.token, 2); // A 20
+      const competition = await watch(live(), a.token, board, 'COMPETITION');
+      const dense = await watch(live(), a.token, board, 'DENSE');
+      const ordinal = await watch(live(), a.token, board, 'ORDINAL');
+      await play(b!.token, 2); // B 20: tied behind A (A got there first): no rank changes in any mode
+      await play(b!.token, 1); // B 30: above A in every mode
+      await play(c!.token, 3); // C 30: ties B above A: ORDINAL 3, COMPETITION 3, DENSE stays 2
+      await play(d!.token, 4); // D 40: everyone's rank moves, DENSE too (a new distinct score)
+      await ordinal.next(4, 'the ordinal events');
+      await competition.next(4, 'the competition events');
+      await dense.next(3, 'the dense events');
+      const ranks = (w: Awaited<ReturnType<typeof watch>>) => w.changes().map((ch) => [ch.standing!.rank, ch.previousRank]);
+      expect(ranks(ordinal)).toEqual([
+        [1, null],
+        [2, 1],
+        [3, 2],
+        [4, 3],
+      ]);
+      expect(ranks(competition)).toEqual([
+        [1, null],
+        [2, 1],
+        [3, 2],
+        [4, 3],
+      ]);
+      expect(ranks(dense)).toEqual([
+        [1, null],
+        [2, 1],
+        [3, 2],
+      ]);
+      // C's pass is named to the ORDINAL and COMPETITION subscribers; the DENSE one saw no change then.
+      expect(competition.changes()[2]!.overtakenBy.map((p) => p.id)).toEqual([c!.id]);
+      expect(dense.changes()[2]!.overtakenBy.map((p) => p.id)).toEqual([c!.id, d!.id]);
     });
 
     it('overtakenBy lists up to five players who moved above since the previous event', async () => {
