@@ -169,6 +169,7 @@ builder.mutationField('upsertAchievement', (t) =>
       const saved = await ctx.services.achievements.upsert(
         { ...input, board: input.board == null ? input.board : String(input.board) },
         (codes) => ctx.services.actionTypes.existing(codes),
+        operator.playerId,
       );
       ctx.services.logger.info({ actor: operator.playerId, achievement: saved.code }, 'achievement upserted');
       return saved;

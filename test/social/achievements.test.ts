@@ -80,7 +80,15 @@ describeBackends(
       const listed = expectNoGraphQLErrors(await f.app.gql(AchievementsDocument, {})).achievements;
       expect(listed.map((a) => a.code)).not.toContain(good.code);
 
+      const before = await f.app.app.services.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_events WHERE detail -> 'achievement' ->> 'code' = ${good.code}`;
+      expect(before[0]!.n).toBe(0);
       const created = await define(f, good);
+      // Audited with the operator who did it.
+      const audit = await f.app.app.services.prisma.$queryRaw<{ kind: string; actor: string }[]>`
+        SELECT kind, actor FROM audit_events WHERE detail -> 'achievement' ->> 'code' = ${good.code}`;
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({ kind: 'CONFIG' });
+      expect(audit[0]!.actor).toMatch(/^op-/);
       expect(created).toMatchObject({ code: good.code, title: 'Ten', description: '', kind: 'ACTION_COUNT', board: { id: board }, threshold: 10, actionType: type, enabled: true });
       // An update keeps what it does not name; it is listed on the other instance at once.
       expect(await define(f, { code: good.code, description: 'Ten of them' }, 1)).toMatchObject({ title: 'Ten', description: 'Ten of them', threshold: 10 });

@@ -90,7 +90,7 @@ export class Achievements {
    * Same style as upsertBoard: omitted fields keep their value (or take the
    * default on create); every rule is BAD_USER_INPUT; nothing is written on a refusal.
    */
-  async upsert(input: AchievementInput, knownActionTypes: (codes: string[]) => Promise<string[]>): Promise<AchievementDefinition> {
+  async upsert(input: AchievementInput, knownActionTypes: (codes: string[]) => Promise<string[]>, actor?: string): Promise<AchievementDefinition> {
     if (!CODE.test(input.code)) throw badInput('An achievement code is [A-Z][A-Z0-9_]{0,39}');
     // Checked outside any transaction: the board and action-type lookups use the shared client (the
     // embedded database has one connection). Two operators updating one code at once: the last one wins.
@@ -124,13 +124,20 @@ export class Achievements {
       } else if (next.actionType !== null) {
         throw badInput('actionType applies to ACTION_COUNT achievements only');
       }
+      // The definition and its audit row (CONFIG, with the operator) in one statement.
       const [row] = await this.deps.prisma.$queryRawUnsafe<Row[]>(
-        `INSERT INTO achievements AS a (code, title, description, kind, board_id, threshold, action_type, enabled)
+        `WITH saved AS (
+         INSERT INTO achievements AS a (code, title, description, kind, board_id, threshold, action_type, enabled)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (code) DO UPDATE SET title = EXCLUDED.title, description = EXCLUDED.description, kind = EXCLUDED.kind,
            board_id = EXCLUDED.board_id, threshold = EXCLUDED.threshold, action_type = EXCLUDED.action_type, enabled = EXCLUDED.enabled,
            updated_at = now()
-         RETURNING code, title, description, kind, board_id AS board, threshold, action_type AS "actionType", enabled`,
+         RETURNING code, title, description, kind, board_id AS board, threshold, action_type AS "actionType", enabled
+         ), audited AS (
+           INSERT INTO audit_events (kind, actor, detail)
+           SELECT 'CONFIG', $9, jsonb_build_object('achievement', to_jsonb(saved)) FROM saved
+         )
+         SELECT * FROM saved`,
         next.code,
         next.title,
         next.description,
@@ -139,6 +146,7 @@ export class Achievements {
         next.threshold,
         next.actionType,
         next.enabled,
+        actor ?? null,
       );
       return fromRow(row!);
     }
