@@ -122,6 +122,26 @@ describeBackends(
       for (const w of watchers.slice(1)) expect(w.changes()).toHaveLength(1);
     });
 
+    it('works over server-sent events too, with the JWT in the Authorization header', async () => {
+      const { board, play } = await arena(f);
+      const a = await f.player('sse');
+      await play(a.token, 1);
+      const controller = new AbortController();
+      const res = await fetch(`${live().url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${a.token}` },
+        body: JSON.stringify({ query: `subscription { myStandingChanged(board: "${board}") { previousRank standing { rank score } } }` }),
+        signal: controller.signal,
+      });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('data:') || !text.split('data:')[1]!.includes('\n')) text += new TextDecoder().decode((await reader.read()).value);
+      const first = JSON.parse(text.split('data:')[1]!.split('\n')[0]!);
+      expect(first).toEqual({ data: { myStandingChanged: { previousRank: null, standing: { rank: 1, score: 10 } } } });
+      controller.abort();
+    });
+
     it('ranks follow the rank mode: a tie reached later moves nobody, DENSE moves only on a new distinct score above', async () => {
       const { board, play } = await arena(f);
       const a = await f.player('ada');
