@@ -142,6 +142,30 @@ describeBackends(
       controller.abort();
     });
 
+    it('with period null it follows the current period: at the boundary the standing in the new period comes', async () => {
+      const op = await f.operator();
+      const lengthMs = 3_000;
+      const anchorMs = Date.UTC(2026, 0, 1);
+      const board = uid('rolling');
+      expectNoGraphQLErrors(
+        await f.app.gql(UpsertBoardDocument, { input: { id: board, window: 'CUSTOM', periodSeconds: lengthMs / 1000, anchor: new Date(anchorMs).toISOString() } }, op.token),
+      );
+      const a = await f.player('roller');
+      // Early in a period, so the action lands in the period the subscription shows.
+      await waitFor(() => (Date.now() - anchorMs) % lengthMs < lengthMs * 0.3, lengthMs * 2, 'the start of a period');
+      const sub = await watch(live(), a.token, board);
+      expect(sub.changes()[0]!.standing).toBeNull();
+      await submit(f.at(0), a.token, await issue(f.at(0), a.token));
+      const ranked = await sub.next(2, 'the first rank');
+      expect(ranked.standing).toMatchObject({ rank: 1, score: 10 });
+      const period = Number(ranked.standing!.period.key);
+      // Then the boundary: nobody has an entry in the new period yet.
+      const moved = await sub.next(3, 'the new period');
+      expect(moved.standing).toBeNull();
+      expect(moved.previousRank).toBe(1);
+      expect(Date.now()).toBeGreaterThanOrEqual(anchorMs + (period + 1) * lengthMs);
+    });
+
     it('ranks follow the rank mode: a tie reached later moves nobody, DENSE moves only on a new distinct score above', async () => {
       const { board, play } = await arena(f);
       const a = await f.player('ada');
