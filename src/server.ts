@@ -135,6 +135,8 @@ export async function buildApp(
         reconcileJob.stop();
         await websocket.close(); // 1001 to every subscriber
         await services.boardFeed.close();
+        await services.standingFeed.close();
+        await services.achievementFeed.close();
         // In-flight requests (mutations) finish; idle keep-alive connections go now.
         const deadline = Date.now() + config.http.shutdownGraceSeconds * 1000;
         while (sockets.size > 0 && Date.now() < deadline) {

@@ -19,6 +19,9 @@ import {
 } from './resolvers/scoring/rate-limiter.js';
 import { redactUrl, type Config } from './config.js';
 import { createBoardFeed, type BoardFeed } from './resolvers/live/board-feed.js';
+import { createAchievementFeed, type AchievementFeed } from './resolvers/live/achievement-feed.js';
+import { createStandingFeed, type StandingFeed } from './resolvers/live/standing-feed.js';
+import { Achievements } from './resolvers/social/achievements.js';
 import { openDatabase, type Database, type PrismaClient } from './db/database.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -56,6 +59,12 @@ export interface Services {
   tracing?: Tracing;
   /** Live boards for subscriptions. */
   boardFeed: BoardFeed;
+  /** Achievement definitions, progress and unlock notices. */
+  achievements: Achievements;
+  /** Live standings (myStandingChanged). */
+  standingFeed: StandingFeed;
+  /** Live unlocks (achievementUnlocked). */
+  achievementFeed: AchievementFeed;
   /** Health of the backing stores, for /readyz. */
   checkReady(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
@@ -135,8 +144,11 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     playerJwt: createPlayerJwtVerifier(config.jwt),
     tickets: createActionTickets(config.actionToken),
     tracing,
-    // Assigned right below: the feed needs the other services.
+    achievements: new Achievements({ prisma, bus, logger, definitions }),
+    // Assigned right below: the feeds need the other services.
     boardFeed: undefined as unknown as BoardFeed,
+    standingFeed: undefined as unknown as StandingFeed,
+    achievementFeed: undefined as unknown as AchievementFeed,
     async checkReady() {
       const checks: Record<string, boolean> = {};
       checks.database = await db.prisma.$queryRaw`SELECT 1`.then(() => true, () => false);
@@ -154,6 +166,8 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
   unsubscribers.push(await bus.subscribe('BOARD_CHANGED', ({ views }) => services.ranking.forgetFrozen(views)));
   // Live boards read through the services above; built last, once.
   services.boardFeed = await createBoardFeed(services);
+  services.standingFeed = await createStandingFeed(services);
+  services.achievementFeed = await createAchievementFeed(services);
   return services;
 }
 

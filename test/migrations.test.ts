@@ -14,7 +14,7 @@ const realAvailable = await realBackendsAvailable();
 
 /** Columns as Postgres reports them, to compare with what schema.prisma declares. */
 const COLUMNS_SQL = `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
-  WHERE table_schema = 'public' AND table_name IN ('players', 'action_credits', 'action_types', 'boards', 'board_entries', 'board_final_periods', 'audit_events') ORDER BY table_name, column_name`;
+  WHERE table_schema = 'public' AND table_name IN ('players', 'action_credits', 'action_types', 'boards', 'board_entries', 'board_final_periods', 'audit_events', 'friendships', 'achievements', 'player_achievements', 'player_action_counts') ORDER BY table_name, column_name`;
 
 const PRISMA_TO_PG: Record<string, string> = {
   String: 'text',

@@ -4,6 +4,7 @@ import { RankModeEnum } from './board.js';
 import { builder } from './builder.js';
 import { StandingRef } from './leaderboard.js';
 import { PlayerRef } from './player.js';
+import { AchievementRef } from './social.js';
 
 const ActionTypeRef = builder.prismaObject('ActionType', {
   description: 'One row of the server\'s points table.',
@@ -93,6 +94,15 @@ const SubmitActionPayloadRef = builder.objectRef<SubmitActionResult>('SubmitActi
       description: 'Every board, period and segment the credit landed on, with the player\'s standing there (global first).',
       args: { rankMode: t.arg({ type: RankModeEnum, defaultValue: 'ORDINAL', description: 'How ranks count ties.' }) },
       resolve: (r, { rankMode }) => r.standings.map((s) => ({ ...s, rankMode: rankMode ?? 'ORDINAL' })),
+    }),
+    unlocked: t.field({
+      type: [AchievementRef],
+      description: 'Achievements this credit unlocked (a replay: the ones the original credit unlocked; nothing unlocks twice).',
+      resolve: async (r, _args, ctx) => {
+        if (r.unlocked.length === 0) return [];
+        const byCode = await ctx.services.achievements.byCodes(r.unlocked.map((u) => u.code));
+        return r.unlocked.map((u) => byCode.get(u.code)).filter((a) => a !== undefined);
+      },
     }),
     player: t.field({
       type: PlayerRef,

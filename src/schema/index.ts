@@ -5,4 +5,6 @@ import './leaderboard.js';
 import './action.js';
 import './operators.js';
 
+import './social.js';
+
 export const schema = builder.toSchema();

@@ -16,6 +16,8 @@ const MAX_AROUND = 50;
 interface EntryShape extends RankedEntry {
   rankMode: RankMode;
   board: string;
+  /** Position is the player's global rank (a global board page, not a friends board): the row is the player. */
+  globalRow: boolean;
 }
 
 const LeaderboardEntryRef = builder.objectRef<EntryShape>('LeaderboardEntry').implement({
@@ -30,7 +32,7 @@ const LeaderboardEntryRef = builder.objectRef<EntryShape>('LeaderboardEntry').im
       // On the global board the row is the player's all-time state: synchronous, no database round trip
       // (the shared live fan-out executes once per board, and stays synchronous for the global board).
       resolve: (e, _args, ctx) =>
-        e.board === GLOBAL_BOARD
+        e.globalRow
           ? ({ id: e.playerId, username: e.username, score: BigInt(e.score), reachedSeq: BigInt(e.reachedSeq), rank: e.position } as never)
           : (ctx.loadPlayer(e.playerId).then((p) => p ?? { id: e.playerId, username: e.username, score: 0n, reachedSeq: 0n }) as never),
     }),
@@ -53,7 +55,7 @@ export const LeaderboardRef = builder.objectRef<Leaderboard>('Leaderboard').impl
     entries: t.field({
       type: [LeaderboardEntryRef],
       description: 'Rows, best first.',
-      resolve: (b) => b.entries.map((e) => ({ ...e, rankMode: b.rankMode, board: b.board.id })),
+      resolve: (b) => b.entries.map((e) => ({ ...e, rankMode: b.rankMode, board: b.board.id, globalRow: b.board.id === GLOBAL_BOARD && !b.friendsOnly })),
     }),
     updatedAt: t.field({ type: 'DateTime', description: 'When this snapshot was read.', resolve: (b) => b.updatedAt }),
   }),
@@ -93,7 +95,7 @@ function checkRange(name: string, value: number | null | undefined, fallback: nu
   return n;
 }
 
-function viewArgsOf(args: { board?: string | number | null; period?: string | null; segment?: string | null }): ViewArgs {
+export function viewArgsOf(args: { board?: string | number | null; period?: string | null; segment?: string | null }): ViewArgs {
   return { board: args.board == null ? null : String(args.board), period: args.period, segment: args.segment };
 }
 

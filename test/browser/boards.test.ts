@@ -149,7 +149,7 @@ describe('boards on the page', () => {
     // Global is chosen by default, and only it.
     await expect(selectedTab(page).count()).resolves.toBe(1);
     await expect(selectedTab(page).getAttribute('id')).resolves.toBe('tab-global');
-    await expect(page.locator('[aria-selected="false"]').count()).resolves.toBe(enabled.length - 1);
+    await expect(page.locator('[data-testid="board-tab"][aria-selected="false"]').count()).resolves.toBe(enabled.length - 1);
     await waitForLive(page);
     await waitForBoard(page, 'global', ['alice', 'bob', 'carol']);
     await page.locator('[data-testid="board-period"]', { hasText: 'All time' }).waitFor();

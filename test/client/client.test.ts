@@ -13,7 +13,7 @@ import {
   type Leaderboard,
   type ScoreboardClient,
 } from '../../packages/client/src/index.js';
-import { UpsertBoardDocument } from '../../sdk/generated/graphql.js';
+import { UpsertAchievementDocument, UpsertBoardDocument } from '../../sdk/generated/graphql.js';
 import { waitFor } from '../support/app.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { describeBackends, type Fixture } from '../support/suite.js';
@@ -205,6 +205,45 @@ describeBackends('client package', (f) => {
     await waitFor(() => errors.length > 0, 10_000, 'the error');
     expect(errors[0]).toBeInstanceOf(BadUserInputError);
     stop();
+  });
+
+  it('friends, the friends board, achievements and the live standing and unlocks', async () => {
+    const a = await playerClient('friend-a');
+    const b = await playerClient('friend-b');
+    const op = await f.operator();
+    const code = `CLIENT_FIRST_${process.pid}_${Date.now()}`;
+    await f.app.gql(UpsertAchievementDocument, { input: { code, title: 'First step', kind: 'ACTION_COUNT', board: 'global', threshold: 1, actionType: 'COMPLETE_TASK' } }, op.token);
+
+    await b.client.me(); // b exists from its first authenticated request
+    expect(await a.client.requestFriend(b.player.id)).toMatchObject({ status: 'PENDING_OUT', player: { id: b.player.id } });
+    expect((await b.client.friends()).map((x) => [x.player.id, x.status])).toEqual([[a.player.id, 'PENDING_IN']]);
+    expect(await b.client.acceptFriend(a.player.id)).toMatchObject({ status: 'ACCEPTED' });
+    await expect(a.client.requestFriend(a.player.id)).rejects.toBeInstanceOf(BadUserInputError);
+
+    const changes: { rank: number | null; previousRank: number | null; overtakenBy: string[] }[] = [];
+    const unlocks: string[] = [];
+    const stopStanding = a.client.watchMyStanding({}, (c) => changes.push({ rank: c.standing?.rank ?? null, previousRank: c.previousRank ?? null, overtakenBy: c.overtakenBy.map((p) => p.id) }));
+    const stopUnlocks = a.client.watchAchievements((u) => unlocks.push(u.achievement.code));
+    await waitFor(() => changes.length >= 1, 10_000, 'the current standing');
+    expect(changes[0]).toEqual({ rank: null, previousRank: null, overtakenBy: [] });
+
+    const done = await a.client.performAction('COMPLETE_TASK');
+    expect(done.unlocked.map((u) => u.code)).toContain(code);
+    await waitFor(() => unlocks.includes(code) && changes.length >= 2, 10_000, 'the unlock and the new standing');
+    expect(changes[1]!.previousRank).toBeNull();
+    expect(changes[1]!.rank).toBe(done.rank);
+    const mine = (await a.client.achievements()).find((x) => x.achievement.code === code)!;
+    expect(mine).toMatchObject({ progress: 1, target: 1 });
+    expect(mine.unlockedAt).not.toBeNull();
+
+    await b.client.performAction('COMPLETE_TASK');
+    const board = await a.client.friendsLeaderboard();
+    expect(board.entries.map((e) => e.player.id).sort()).toEqual([a.player.id, b.player.id].sort());
+    expect(board.entries.map((e) => e.position)).toEqual([1, 2]);
+    expect(await a.client.removeFriend(b.player.id)).toBe(true);
+    expect((await a.client.friendsLeaderboard()).entries.map((e) => e.player.id)).toEqual([a.player.id]);
+    stopStanding();
+    stopUnlocks();
   });
 });
 

@@ -23,6 +23,7 @@ import {
   type BoardDef,
   type Period,
 } from './boards';
+import { createSocial } from './social';
 import { devSignIn, loadToken, onTokenChangedElsewhere, readJwt, saveToken, SignInError } from './session';
 
 const BOARD_SIZE = 10;
@@ -132,6 +133,8 @@ const api = createApi({
   },
 });
 
+const social = createSocial({ client: api.client, token: () => token, onStatus: (message, kind) => showStatus(message, kind) });
+
 // ---- boards and tabs -----------------------------------------------------
 
 /** Enabled boards, global first; empty until the first answer. */
@@ -189,6 +192,7 @@ async function chooseBoard(id: string): Promise<void> {
   }
   const same = view && !view.blocked && !next.blocked && view.board === next.board && view.segment === next.segment;
   view = next;
+  if (!same) social.viewChanged(next.blocked ? undefined : { board: next.board, segment: next.segment });
   if (same && subscription) {
     renderBoardHead();
     return;
@@ -309,6 +313,7 @@ function showBoard(next: BoardPageFieldsFragment) {
   if (wasSnapshot) meSeq = -1; // a snapshot is the truth, whatever seq we saw before
   meFollowsBoard(next);
   refreshAroundSoon();
+  social.boardChanged();
 }
 
 function resubscribeSoon() {
@@ -508,6 +513,7 @@ async function useToken(next: string) {
 /** A board split by an attribute shows the player's own segment; "Around you" is theirs. */
 async function onPlayerChanged() {
   attributeCache.clear();
+  social.playerChanged();
   if (boardDef(selectedId)?.segmentBy) await chooseBoard(selectedId);
   resetAround();
 }
@@ -581,6 +587,7 @@ ui.completeTask.addEventListener('click', async () => {
     ui.lastAction.dataset.rank = String(outcome.rank);
     showStatus('');
     refreshAroundSoon(0);
+    social.acted();
   } catch (error) {
     const problem = describeError(error);
     showStatus(problem.message, 'error');
@@ -598,6 +605,7 @@ renderSession();
 if (selectedId === GLOBAL_BOARD) {
   // The global board needs no definition to be shown: no waiting for the list of boards.
   view = { board: GLOBAL_BOARD, segment: null };
+  social.viewChanged(view);
   ui.board.dataset.board = GLOBAL_BOARD;
   subscribeBoard();
   resetAround();
@@ -606,3 +614,4 @@ if (selectedId === GLOBAL_BOARD) {
 }
 void loadBoards();
 if (token) void refreshMe();
+social.playerChanged();

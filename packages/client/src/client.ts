@@ -14,6 +14,20 @@ import {
   ClientLeaderboardDocument,
   ClientMeDocument,
   ClientSubmitActionDocument,
+  ClientAcceptFriendDocument,
+  ClientAchievementUnlockedDocument,
+  ClientFriendsDocument,
+  ClientFriendsLeaderboardDocument,
+  ClientMyAchievementsDocument,
+  ClientMyStandingChangedDocument,
+  ClientRemoveFriendDocument,
+  ClientRequestFriendDocument,
+  type ClientAchievementUnlockedSubscription,
+  type ClientFriendsQuery,
+  type ClientFriendsLeaderboardQueryVariables,
+  type ClientMyAchievementsQuery,
+  type ClientMyStandingChangedSubscription,
+  type ClientMyStandingChangedSubscriptionVariables,
   type ClientActionTypesQuery,
   type ClientIssueActionTokenMutation,
   type ClientLeaderboardChangedSubscriptionVariables,
@@ -44,6 +58,13 @@ export type LeaderboardArgs = ClientLeaderboardQueryVariables;
 /** Around a player: `{ board, period, segment, player, above, below, rankMode }`; default player: the signed-in one. */
 export type LeaderboardAroundArgs = ClientLeaderboardAroundQueryVariables;
 export type WatchLeaderboardArgs = ClientLeaderboardChangedSubscriptionVariables;
+/** The signed-in player's friends board: `{ board, period, first, rankMode }`. */
+export type FriendsLeaderboardArgs = ClientFriendsLeaderboardQueryVariables;
+export type Friendship = ClientFriendsQuery['friends'][number];
+export type PlayerAchievement = NonNullable<ClientMyAchievementsQuery['me']>['achievements'][number];
+/** One myStandingChanged event: the standing now, the rank before, who passed. */
+export type StandingChange = ClientMyStandingChangedSubscription['myStandingChanged'];
+export type WatchMyStandingArgs = ClientMyStandingChangedSubscriptionVariables;
 
 export interface RetryOptions {
   /** Submissions of one ticket at most, the first included (default 6). */
@@ -109,6 +130,25 @@ export interface ScoreboardClient {
    * delivered. Returns the function that stops watching.
    */
   watchLeaderboard(args: WatchLeaderboardArgs, onBoard: (board: Leaderboard) => void, options?: WatchOptions): () => void;
+  /** The signed-in player and their accepted friends on a board, ranked among them. */
+  friendsLeaderboard(args?: FriendsLeaderboardArgs): Promise<Leaderboard>;
+  /** The signed-in player's friendships of every status. */
+  friends(): Promise<Friendship[]>;
+  /** Asks a player to be friends (accepts when they already asked). Not retried: a mutation. */
+  requestFriend(player: string): Promise<Friendship>;
+  acceptFriend(player: string): Promise<Friendship>;
+  /** Unfriends, declines or withdraws; false when there was nothing. */
+  removeFriend(player: string): Promise<boolean>;
+  /** Every enabled achievement with the signed-in player's progress. */
+  achievements(): Promise<PlayerAchievement[]>;
+  /**
+   * The signed-in player's standing, live: the current one first, then each rank
+   * change with `previousRank` and `overtakenBy`. Reconnects like watchLeaderboard
+   * (the first event after a reconnect is the standing then). Returns the stop function.
+   */
+  watchMyStanding(args: WatchMyStandingArgs, onChange: (change: StandingChange) => void, options?: WatchOptions): () => void;
+  /** The signed-in player's unlocks as they happen. Returns the stop function. */
+  watchAchievements(onUnlock: (unlock: PlayerAchievement) => void, options?: WatchOptions): () => void;
   /** Any typed document string, over HTTP with the player's token, once (no retry). */
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
   /** Closes the WebSocket (and every watch). */
@@ -225,6 +265,36 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
     return ws;
   }
 
+  /** A subscription on the shared socket: every event to `onData`, errors to onError. */
+  function watch<D>(query: string, variables: object, onData: (data: D) => void, opts: WatchOptions): () => void {
+    let stopped = false;
+    if (opts.onConnection) connectionListeners.add(opts.onConnection);
+    const dispose = socket().subscribe<D>(
+      { query, variables: variables as Record<string, unknown> },
+      {
+        next: (result) => {
+          if (stopped) return;
+          if (result.errors?.length) opts.onError?.(errorFromGraphQL(result.errors as GraphQLErrorPayload[]));
+          else if (result.data) onData(result.data);
+        },
+        error: (error) => {
+          if (stopped) return;
+          opts.onError?.(
+            Array.isArray(error)
+              ? errorFromGraphQL(error as GraphQLErrorPayload[])
+              : new NetworkError(`The subscription stopped: ${describe(error)}`, undefined, { cause: error }),
+          );
+        },
+        complete: () => {},
+      },
+    );
+    return () => {
+      stopped = true;
+      if (opts.onConnection) connectionListeners.delete(opts.onConnection);
+      dispose();
+    };
+  }
+
   function emit(state: ConnectionState) {
     for (const listener of connectionListeners) listener(state);
   }
@@ -297,6 +367,38 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
         if (opts.onConnection) connectionListeners.delete(opts.onConnection);
         dispose();
       };
+    },
+
+    async friendsLeaderboard(args = {}) {
+      return (await read(ClientFriendsLeaderboardDocument, args)).friendsLeaderboard;
+    },
+
+    async friends() {
+      return (await read(ClientFriendsDocument, {})).friends;
+    },
+
+    async requestFriend(player) {
+      return (await request(ClientRequestFriendDocument, { player })).requestFriend;
+    },
+
+    async acceptFriend(player) {
+      return (await request(ClientAcceptFriendDocument, { player })).acceptFriend;
+    },
+
+    async removeFriend(player) {
+      return (await request(ClientRemoveFriendDocument, { player })).removeFriend;
+    },
+
+    async achievements() {
+      return (await read(ClientMyAchievementsDocument, {})).me?.achievements ?? [];
+    },
+
+    watchMyStanding(args, onChange, opts = {}) {
+      return watch<ClientMyStandingChangedSubscription>(ClientMyStandingChangedDocument.toString(), args, (d) => onChange(d.myStandingChanged), opts);
+    },
+
+    watchAchievements(onUnlock, opts = {}) {
+      return watch<ClientAchievementUnlockedSubscription>(ClientAchievementUnlockedDocument.toString(), {}, (d) => onUnlock(d.achievementUnlocked), opts);
     },
 
     async close() {

@@ -35,8 +35,15 @@ export async function finalizeDuePeriods(services: Services, nowMs = Date.now())
   return finalized;
 }
 
+/**
+ * One statement: positions and ranks frozen, the summary row written, and
+ * (social layer) RANK_AT_MOST achievements of this board unlocked for the
+ * visible players whose final position reaches them. Being one statement, a
+ * crash leaves either all of it or none (the period is then still pending and
+ * retried); the (player, code) key keeps every unlock to one.
+ */
 async function freeze(services: Services, boardId: string, periodKey: string) {
-  await services.prisma.$executeRaw`
+  const unlocked = await services.prisma.$queryRaw<{ player: string; code: string; unlockedAt: Date }[]>`
     WITH ranked AS (
       SELECT segment, player_id,
         row_number() OVER (PARTITION BY segment ORDER BY score DESC, reached_seq, player_id) AS pos,
@@ -48,10 +55,27 @@ async function freeze(services: Services, boardId: string, periodKey: string) {
       FROM ranked r
       WHERE be.board_id = ${boardId} AND be.period_key = ${periodKey} AND be.segment = r.segment AND be.player_id = r.player_id
       RETURNING be.segment, be.reached_seq
+    ), summary AS (
+      INSERT INTO board_final_periods (board_id, period_key, segment, total, last_seq)
+      SELECT ${boardId}, ${periodKey}, segment, count(*), max(reached_seq) FROM frozen GROUP BY segment
+      ON CONFLICT (board_id, period_key, segment) DO NOTHING
+      RETURNING 1
+    ),
+    -- ---- social layer: RANK_AT_MOST on a windowed board, once its period is final ----
+    unlocked AS (
+      INSERT INTO player_achievements (player_id, code, unlocked_at, period_key)
+      SELECT r.player_id, a.code, clock_timestamp(), ${periodKey}
+      FROM achievements a
+      JOIN ranked r ON r.pos <= a.threshold
+      JOIN players pl ON pl.id = r.player_id AND NOT pl.hidden AND NOT pl.banned
+      WHERE a.enabled AND a.kind = 'RANK_AT_MOST' AND a.board_id = ${boardId}
+      ON CONFLICT (player_id, code) DO NOTHING
+      RETURNING player_id, code, unlocked_at
     )
-    INSERT INTO board_final_periods (board_id, period_key, segment, total, last_seq)
-    SELECT ${boardId}, ${periodKey}, segment, count(*), max(reached_seq) FROM frozen GROUP BY segment
-    ON CONFLICT (board_id, period_key, segment) DO NOTHING`;
+    SELECT player_id AS player, code, unlocked_at AS "unlockedAt" FROM unlocked`;
+  // After commit: the players' achievementUnlocked subscribers, on every instance.
+  for (const u of unlocked) await services.achievements.published(u.player, [{ code: u.code, unlockedAt: u.unlockedAt }]);
+  return unlocked.length;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
-import type { Bus } from '../live/bus.js';
+import type { Bus, StandingMove } from '../live/bus.js';
 import { isFinal, type Period } from './periods.js';
 import {
   EPOCH_FACTOR,
@@ -62,6 +62,17 @@ export class BoardRanking {
     if (this.lastSeq.size > 100_000) this.lastSeq.clear(); // bounded; a forgotten view falls back to 0 only while the cache is down
     this.lastSeq.set(id, best);
     return best;
+  }
+
+  /**
+   * The view's seq without reading any entries (O(1)): the cache's, else the last
+   * one this instance saw. For reads that are not a page of the view (the friends board).
+   */
+  async viewSeq(view: ResolvedView): Promise<number> {
+    const frozen = await this.frozenView(view);
+    if (frozen) return FINAL_SEQ_BASE + frozen.lastSeq;
+    const cached = await this.deps.cache.seq(view).catch(() => null);
+    return cached === null ? this.lastKnownSeq(view) : this.noteSeq(view, cached);
   }
 
   lastKnownSeq(view: BoardView): number {
@@ -195,9 +206,9 @@ export class BoardRanking {
   }
 
   /** Tells every instance these views may have changed. Best effort: a lost notice is healed by reconnect resync. */
-  async publishChanged(views: BoardView[]): Promise<void> {
+  async publishChanged(views: BoardView[], moves?: StandingMove[]): Promise<void> {
     try {
-      await this.deps.bus.publish('BOARD_CHANGED', { views: views.map(viewId) });
+      await this.deps.bus.publish('BOARD_CHANGED', moves ? { views: views.map(viewId), moves } : { views: views.map(viewId) });
     } catch (error) {
       this.deps.logger.warn({ err: (error as Error).message }, 'board-changed publish failed');
     }

@@ -10,6 +10,39 @@ import type { Redis } from 'ioredis';
 export interface BoardChangedNotice {
   /** The views that changed (viewId strings); every live board of those views re-reads. */
   views: string[];
+  /**
+   * Optional: which players' scores moved on which views, so that live standings
+   * (myStandingChanged) re-read only the subscribers whose rank may have changed.
+   * A notice without moves for a view makes every standing subscriber of that view re-read.
+   */
+  moves?: StandingMove[];
+}
+
+/** An entry's place in the order: score, then the credit id at which it was reached (lower first). */
+export interface EntryState {
+  score: number;
+  seq: number;
+}
+
+/**
+ * One player's move on one view. `from: null` = the player enters the view
+ * (first credit there, or unhidden); `to: null` = the player leaves it (hidden,
+ * banned). Subscribers whose score lies between the two states (or below the
+ * entering/leaving score) are the only ones whose rank can change.
+ */
+export interface StandingMove {
+  view: string;
+  player: string;
+  from: EntryState | null;
+  to: EntryState | null;
+}
+
+/** An achievement was unlocked (after commit); delivered to that player's subscribers on every instance. */
+export interface AchievementUnlockedNotice {
+  player: string;
+  code: string;
+  /** ISO-8601. */
+  unlockedAt: string;
 }
 
 /** An operator changed the points table or the boards: every instance reloads its copy. */
@@ -20,6 +53,7 @@ export interface DefinitionsChangedNotice {
 export interface Topics {
   BOARD_CHANGED: BoardChangedNotice;
   DEFINITIONS_CHANGED: DefinitionsChangedNotice;
+  ACHIEVEMENT_UNLOCKED: AchievementUnlockedNotice;
 }
 
 export type Topic = keyof Topics;

@@ -15,6 +15,8 @@ export interface Leaderboard {
   entries: RankedEntry[];
   rankMode: RankMode;
   updatedAt: Date;
+  /** A friends board: positions count within the viewer's friends, not the whole board. */
+  friendsOnly?: boolean;
 }
 
 export function rankIn(entry: Pick<RankedEntry, 'position' | 'competitionRank' | 'denseRank'>, mode: RankMode): number {

@@ -6,7 +6,8 @@ import type { Player } from '../../generated/prisma/client.js';
 import { refreeze } from '../boards/finalize.js';
 import { isFinal, periodByKey } from '../boards/periods.js';
 import type { ResolvedView } from '../boards/ranking.js';
-import type { BoardView } from '../boards/ranking-cache.js';
+import { viewId, type BoardView } from '../boards/ranking-cache.js';
+import type { StandingMove } from '../live/bus.js';
 import { currentPeriod } from '../boards/views.js';
 import { isUniqueViolation } from '../scoring/actions.js';
 import { recordAuditEvent, type AuditEventKind } from './audit.js';
@@ -87,8 +88,11 @@ export async function changeVisibility(
   if (result.changed) {
     await followEntries(
       services,
+      playerId,
       result.touched.map((e) => ({
         view: { board: e.board, period: e.period, segment: e.segment === '' ? null : e.segment },
+        // Live standings: the player leaves (hide, ban) or enters (unhide, unban) each view at their score.
+        move: result.visible ? { from: null, to: { score: Number(e.score), seq: Number(e.reachedSeq) } } : { from: { score: Number(e.score), seq: Number(e.reachedSeq) }, to: null },
         apply: async (view) => {
           if (!result.visible) return services.rankingCache.hide(view, playerId, services.ranking.expireAt(view.periodInfo));
           const entry = { playerId, username: result.username, score: Number(e.score), reachedSeq: Number(e.reachedSeq) };
@@ -107,10 +111,15 @@ export async function changeVisibility(
  * every subscriber (and makes every instance read the frozen summaries again).
  * A cache that is down gets a rebuild from Postgres, which already holds the change.
  */
-async function followEntries(services: Services, items: { view: BoardView; apply: (view: ResolvedView) => Promise<boolean> }[]) {
+async function followEntries(
+  services: Services,
+  playerId: string,
+  items: { view: BoardView; move?: Pick<StandingMove, 'from' | 'to'>; apply: (view: ResolvedView) => Promise<boolean> }[],
+) {
   const ttl = services.config.actionToken.ttlSeconds;
   const changed: BoardView[] = [];
-  for (const { view, apply } of items) {
+  const moves: StandingMove[] = [];
+  for (const { view, move, apply } of items) {
     const board = await services.definitions.get(view.board);
     if (!board) continue;
     const resolved: ResolvedView = { ...view, periodInfo: periodByKey(board, view.period) };
@@ -118,6 +127,7 @@ async function followEntries(services: Services, items: { view: BoardView; apply
       // Not frozen yet (false): reads count the visible entries in Postgres, and the finalization job freezes them.
       await refreeze(services, view);
       changed.push(view);
+      if (move) moves.push({ view: viewId(view), player: playerId, ...move });
       continue;
     }
     try {
@@ -127,8 +137,9 @@ async function followEntries(services: Services, items: { view: BoardView; apply
       void services.ranking.scheduleRebuild(resolved, 'moderation');
     }
     changed.push(view);
+    if (move) moves.push({ view: viewId(view), player: playerId, ...move });
   }
-  if (changed.length) await services.ranking.publishChanged(changed);
+  if (changed.length) await services.ranking.publishChanged(changed, moves);
 }
 
 export interface VoidResult {
@@ -165,13 +176,13 @@ export async function voidAction(services: Services, operator: PlayerIdentity, a
       if (!orig) return undefined;
       const taken = Math.min(orig.delta, Number(orig.score));
       const targets = JSON.stringify(orig.entries.map((e) => ({ b: e.board, p: e.period, s: e.segment ?? '' })));
-      const [row] = await tx.$queryRaw<{ id: bigint; entries: [string, string, string, string][] }[]>`
+      const [row] = await tx.$queryRaw<{ id: bigint; entries: [string, string, string, string, string, string][] }[]>`
         WITH seq AS (
           SELECT nextval('action_credits_id_seq') AS id
         ), targets AS (
           SELECT x.b AS board_id, x.p AS period_key, x.s AS segment FROM jsonb_to_recordset(${targets}::jsonb) AS x(b text, p text, s text)
         ), cur AS (
-          SELECT be.board_id, be.period_key, be.segment, be.score, least(${orig.delta}::bigint, be.score) AS taken
+          SELECT be.board_id, be.period_key, be.segment, be.score, be.reached_seq, least(${orig.delta}::bigint, be.score) AS taken
           FROM board_entries be JOIN targets t USING (board_id, period_key, segment)
           WHERE be.player_id = ${orig.playerId}
         ), p AS (
@@ -183,12 +194,12 @@ export async function voidAction(services: Services, operator: PlayerIdentity, a
           FROM cur, seq
           WHERE be.board_id = cur.board_id AND be.period_key = cur.period_key AND be.segment = cur.segment AND be.player_id = ${orig.playerId}
             AND cur.score > cur.taken
-          RETURNING be.board_id, be.period_key, be.segment, be.score
+          RETURNING be.board_id, be.period_key, be.segment, be.score, cur.score AS old_score, cur.reached_seq AS old_seq
         ), emptied AS (
           DELETE FROM board_entries be USING cur
           WHERE be.board_id = cur.board_id AND be.period_key = cur.period_key AND be.segment = cur.segment AND be.player_id = ${orig.playerId}
             AND cur.score <= cur.taken
-          RETURNING be.board_id, be.period_key, be.segment, 0::bigint AS score
+          RETURNING be.board_id, be.period_key, be.segment, 0::bigint AS score, cur.score AS old_score, cur.reached_seq AS old_seq
         ), c AS (
           INSERT INTO action_credits (id, player_id, action_id, action_type, delta, old_score, new_score, created_at, issued_at, entries, kind, voids, actor, reason)
           SELECT seq.id, ${orig.playerId}, ${randomUUID()}::uuid, ${orig.actionType}, ${-taken}, p.score + ${taken}, p.score, clock_timestamp(), ${orig.issuedAt},
@@ -197,7 +208,7 @@ export async function voidAction(services: Services, operator: PlayerIdentity, a
           RETURNING id
         )
         SELECT (SELECT id FROM c) AS id,
-          (SELECT coalesce(json_agg(json_build_array(board_id, period_key, segment, score::text)), '[]'::json)
+          (SELECT coalesce(json_agg(json_build_array(board_id, period_key, segment, score::text, old_score::text, old_seq::text)), '[]'::json)
              FROM (SELECT * FROM lowered UNION ALL SELECT * FROM emptied) AS e) AS entries`;
       return { orig, taken, id: row!.id, entries: row!.entries };
     });
@@ -214,8 +225,14 @@ export async function voidAction(services: Services, operator: PlayerIdentity, a
   services.logger.info({ actor: operator.playerId, actionId, player: orig.playerId, delta: -taken, reason }, 'action voided');
   await followEntries(
     services,
-    entries.map(([board, period, segment, score]) => ({
+    orig.playerId,
+    entries.map(([board, period, segment, score, oldScore, oldSeq]) => ({
       view: { board, period, segment: segment === '' ? null : segment },
+      // Live standings: the player moves down (or leaves an entry brought to zero). A hidden player is on no
+      // board: the views are named without a move (their own standing subscribers re-read).
+      move: orig.hidden
+        ? undefined
+        : { from: { score: Number(oldScore), seq: Number(oldSeq) }, to: Number(score) > 0 ? { score: Number(score), seq: Number(id) } : null },
       apply: async (view) => {
         if (orig.hidden) return false;
         const entry = { playerId: orig.playerId, username: orig.username, score: Number(score), reachedSeq: Number(id) };

@@ -4,7 +4,8 @@ import type { Services } from '../../services.js';
 import { GLOBAL_BOARD, type BoardDefinition } from '../boards/definitions.js';
 import { periodByKey } from '../boards/periods.js';
 import type { ResolvedView } from '../boards/ranking.js';
-import type { CachedStanding } from '../boards/ranking-cache.js';
+import { viewId, type CachedStanding } from '../boards/ranking-cache.js';
+import type { CreditUnlock } from './credit.js';
 import { ticketExpired } from './action-ticket.js';
 import { checkActionTypeCode } from './action-types.js';
 import { creditAction, planCredit, type CreditOutcome } from './credit.js';
@@ -41,6 +42,8 @@ export interface SubmitActionResult {
   replayed: boolean;
   /** Every board/period/segment the credit landed on, as the player stands there now. */
   standings: StandingResult[];
+  /** Achievements this credit unlocked (a replay: the ones the original credit unlocked). */
+  unlocked: CreditUnlock[];
   /** The player right after this action (for a replay: as they are now). */
   player: { id: string; username: string; score: number; reachedSeq: number; rank: number; hidden: boolean; banned: boolean };
 }
@@ -134,8 +137,19 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
       return { board: definitions.get(e.board)!, view, standing };
     }),
   );
-  // A hidden player's credit changes no board anyone else sees.
-  if (!hidden) void services.ranking.publishChanged(standings.map((s) => s.view));
+  // A hidden player's credit changes no board anyone else sees (their own live standing is not pushed while hidden).
+  if (!hidden) {
+    void services.ranking.publishChanged(
+      standings.map((s) => s.view),
+      entries.map((e) => ({
+        view: viewId(byKey.get(`${e.board}|${e.period}|${e.segment ?? ''}`)!),
+        player: viewer.playerId,
+        from: e.before,
+        to: { score: e.score, seq: e.reachedSeq },
+      })),
+    );
+  }
+  if (outcome.unlocked.length) void services.achievements.published(viewer.playerId, outcome.unlocked);
   const global = standings.find((s) => s.board.id === GLOBAL_BOARD);
   const rank = global?.standing.position ?? 0;
   const newScore = Number(credit.newScore);
@@ -147,6 +161,7 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
     seq: global?.standing.seq ?? 0,
     replayed: false,
     standings: sortStandings(standings),
+    unlocked: outcome.unlocked,
     player: { id: viewer.playerId, username: viewer.username, score: newScore, reachedSeq: Number(credit.id), rank, hidden, banned: false },
   };
 }
@@ -193,6 +208,7 @@ async function replayOutcome(services: Services, viewer: PlayerIdentity, input: 
     seq: global?.standing.seq ?? 0,
     replayed: true,
     standings: sortStandings(standings),
+    unlocked: await services.achievements.unlockedBy(input.actionId),
     player: { id: player.id, username: player.username, score: Number(player.score), reachedSeq: Number(player.reachedSeq), rank, hidden: player.hidden, banned: player.banned },
   };
 }

@@ -51,11 +51,19 @@ export interface CreditedEntry {
   segment: string | null;
   score: number;
   reachedSeq: number;
+  /** The entry before this credit (null: the credit created it). `seq` may be older under concurrent credits of the same player. */
+  before: { score: number; seq: number } | null;
+}
+
+/** An achievement this credit unlocked (social layer). */
+export interface CreditUnlock {
+  code: string;
+  unlockedAt: Date;
 }
 
 export type CreditOutcome =
   /** `hidden`: the player is hidden, so the entries stay off every cached board. */
-  | { kind: 'credited'; credit: CreditRow; entries: CreditedEntry[]; hidden: boolean }
+  | { kind: 'credited'; credit: CreditRow; entries: CreditedEntry[]; unlocked: CreditUnlock[]; hidden: boolean }
   /** The player is banned: nothing was written. */
   | { kind: 'banned' }
   /** A board definition changed since the plan was made: plan again with fresh definitions. */
@@ -72,6 +80,10 @@ export type CreditOutcome =
  *   the player is banned (checked under the row lock: a ban that commits first wins);
  * - adds the points to every planned board entry (reaching that score at this credit's id);
  * - writes the audit row with the old and new score and the entries touched.
+ * - social layer (separate CTEs, separate result columns): counts the action
+ *   for the player, evaluates the achievements the credit reaches and inserts
+ *   their unlocks (the (player, code) primary key makes each unlock happen once),
+ *   and reads each entry's state before the credit (for live standing moves).
  * The unique index on action_id is the final exactly-once guard: a duplicate
  * fails the whole statement and nothing is written. The credit id is drawn
  * after the row lock, so for one player a higher id always means a higher score,
@@ -97,6 +109,9 @@ export async function creditAction(
       typeOk: boolean;
       playerOk: boolean;
       banned: boolean;
+      // social layer
+      entriesBefore: [string, string, string, string, string][];
+      unlocked: [string, string][];
     }[]
   >`
     WITH t AS (
@@ -135,26 +150,73 @@ export async function creditAction(
       SELECT p.reached_seq, p.id, ${actionId}::uuid, ${actionType}, p.points, p.score - p.points, p.score, p.score_reached_at, ${issuedAt}, ${audit}::jsonb
       FROM p
       RETURNING id, delta, old_score, new_score
+    ),
+    -- ---- social layer: begin -------------------------------------------------
+    entries_before AS (
+      -- Each planned entry before this credit (statement snapshot): where a live standing moved from.
+      SELECT be.board_id, be.period_key, be.segment, be.score, be.reached_seq
+      FROM board_entries be JOIN targets x ON x.board_id = be.board_id AND x.period_key = be.period_key AND x.segment = be.segment
+      WHERE be.player_id = ${playerId} AND EXISTS (SELECT 1 FROM p)
+    ), counted AS (
+      -- Credited actions of this type for the player (ACTION_COUNT progress).
+      INSERT INTO player_action_counts AS pc (player_id, action_type, count)
+      SELECT p.id, ${actionType}, 1 FROM p
+      ON CONFLICT (player_id, action_type) DO UPDATE SET count = pc.count + 1
+      RETURNING pc.count
+    ), reached AS (
+      -- Achievements this credit reaches. RANK_AT_MOST here only on ALL_TIME boards (windowed: when the
+      -- period becomes final); the position counts at most \`threshold\` visible entries ahead.
+      SELECT a.code FROM achievements a
+      WHERE a.enabled AND (
+        (a.kind = 'SCORE_AT_LEAST' AND EXISTS (SELECT 1 FROM e WHERE e.board_id = a.board_id AND e.score >= a.threshold))
+        OR (a.kind = 'ACTION_COUNT' AND a.action_type = ${actionType} AND (SELECT max(count) FROM counted) >= a.threshold)
+        OR (a.kind = 'RANK_AT_MOST' AND EXISTS (
+          SELECT 1 FROM e JOIN boards b ON b.id = e.board_id AND b.board_window = 'ALL_TIME'
+          WHERE e.board_id = a.board_id
+            AND NOT EXISTS (SELECT 1 FROM players hp WHERE hp.id = ${playerId} AND (hp.hidden OR hp.banned))
+            AND (SELECT count(*) FROM (
+              SELECT 1 FROM board_entries o
+              WHERE o.board_id = e.board_id AND o.period_key = e.period_key AND o.segment = e.segment AND NOT o.hidden AND o.player_id <> ${playerId}
+                AND (o.score > e.score OR (o.score = e.score AND (o.reached_seq, o.player_id) < (e.reached_seq, ${playerId})))
+              LIMIT a.threshold) ahead) < a.threshold))
+      )
+    ), unlocked AS (
+      -- Exactly once per player and achievement: the primary key; a later credit that also reaches it inserts nothing.
+      INSERT INTO player_achievements (player_id, code, unlocked_at, action_id)
+      SELECT p.id, reached.code, p.score_reached_at, ${actionId}::uuid FROM p CROSS JOIN reached
+      ON CONFLICT (player_id, code) DO NOTHING
+      RETURNING code, unlocked_at
     )
+    -- ---- social layer: end ---------------------------------------------------
     SELECT c.id, c.delta, c.old_score AS "oldScore", c.new_score AS "newScore", (SELECT hidden FROM p) AS hidden,
       (SELECT coalesce(json_agg(json_build_array(board_id, period_key, segment, score::text, reached_seq::text)), '[]'::json) FROM e) AS entries,
       EXISTS (SELECT 1 FROM stale) AS stale,
       EXISTS (SELECT 1 FROM t) AS "typeOk",
       EXISTS (SELECT 1 FROM players WHERE id = ${playerId}) AS "playerOk",
-      EXISTS (SELECT 1 FROM players WHERE id = ${playerId} AND banned) AS banned
+      EXISTS (SELECT 1 FROM players WHERE id = ${playerId} AND banned) AS banned,
+      -- social layer
+      (SELECT coalesce(json_agg(json_build_array(board_id, period_key, segment, score::text, reached_seq::text)), '[]'::json) FROM entries_before) AS "entriesBefore",
+      (SELECT coalesce(json_agg(json_build_array(code, unlocked_at) ORDER BY code), '[]'::json) FROM unlocked) AS unlocked
     FROM (SELECT 1) AS one LEFT JOIN c ON true`;
   const row = rows[0]!;
   if (row.id !== null) {
+    const before = new Map(row.entriesBefore.map(([board, period, segment, , reachedSeq]) => [`${board}|${period}|${segment}`, Number(reachedSeq)]));
     return {
       kind: 'credited',
       credit: { id: row.id, delta: row.delta!, oldScore: row.oldScore!, newScore: row.newScore! },
-      entries: row.entries.map(([board, period, segment, score, reachedSeq]) => ({
-        board,
-        period,
-        segment: segment === '' ? null : segment,
-        score: Number(score),
-        reachedSeq: Number(reachedSeq),
-      })),
+      entries: row.entries.map(([board, period, segment, score, reachedSeq]) => {
+        const beforeSeq = before.get(`${board}|${period}|${segment}`);
+        return {
+          board,
+          period,
+          segment: segment === '' ? null : segment,
+          score: Number(score),
+          reachedSeq: Number(reachedSeq),
+          // The score before is exact (this credit added delta under the player's row lock); the seq is the snapshot's.
+          before: beforeSeq === undefined ? null : { score: Number(score) - row.delta!, seq: beforeSeq },
+        };
+      }),
+      unlocked: row.unlocked.map(([code, at]) => ({ code, unlockedAt: new Date(at) })),
       hidden: row.hidden === true,
     };
   }
