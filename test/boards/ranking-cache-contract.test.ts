@@ -509,6 +509,28 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
       });
     });
 
+    describe('drop', () => {
+      it('forgets the view (cold, unlisted); the next rebuild holds exactly its entries, lower ones included, with a higher seq', async () => {
+        const v = V();
+        const other = V('DE');
+        await cache.rebuild(v, 1, [E('a', 50, 1), E('b', 40, 2), E('c', 30, 3)]);
+        await cache.rebuild(other, 1, [E('a', 5, 1)]);
+        await cache.apply(v, E('d', 60, 4));
+        const before = (await cache.seq(v))!;
+        await cache.drop(v);
+        expect(await cache.seq(v)).toBeNull();
+        expect(await cache.page(v, 0, 10)).toBeNull();
+        expect(await cache.standing(v, 'a')).toBeNull();
+        expect(byViewId(await cache.warmViews())).toEqual([other]);
+        expect(await cache.all(other)).toEqual([E('a', 5, 1)]);
+        await cache.rebuild(v, 2, [E('a', 10, 7), E('c', 30, 3)]);
+        expect(await cache.all(v)).toEqual([E('c', 30, 3), E('a', 10, 7)]);
+        expect(await cache.seq(v)).toBeGreaterThan(before);
+        await cache.drop(V('never-built'));
+        expect(await cache.seq(V('never-built'))).toBeNull();
+      });
+    });
+
     describe('repair', () => {
       it('applies only when the current entry equals `seen`', async () => {
         const v = V();

@@ -46,6 +46,21 @@ class MemoryView {
     return this.insert({ ...entry }) + 1;
   }
 
+  /** Fills an empty view at once: one sort instead of an insertion per entry (a rebuild of a large board). */
+  load(entries: BoardEntry[]) {
+    const fresh = entries.filter((e) => e.score > 0).map((e) => ({ ...e }));
+    fresh.sort(compareEntries);
+    for (const e of fresh) {
+      // The same player twice (never from Postgres): the first, the higher score, stays, as merge would.
+      if (this.byId.has(e.playerId)) continue;
+      this.board.push(e);
+      this.byId.set(e.playerId, e);
+      const count = this.scoreCounts.get(e.score) ?? 0;
+      this.scoreCounts.set(e.score, count + 1);
+      if (count === 0) this.scores.push(e.score);
+    }
+  }
+
   insert(entry: BoardEntry): number {
     const at = this.indexOf(entry);
     this.board.splice(at, 0, entry);
@@ -189,10 +204,15 @@ export class MemoryRankingCache implements RankingCache {
     this.warm(view);
     let v = this.views.get(id);
     if (!v) this.views.set(id, (v = new MemoryView()));
-    for (const e of entries) v.merge(e);
+    if (v.board.length === 0) v.load(entries);
+    else for (const e of entries) v.merge(e);
     v.seq = Math.max(v.seq ?? 0, epoch * EPOCH_FACTOR);
     v.bump(1);
     v.expireAtMs = expireAtMs ?? 0;
+  }
+
+  async drop(view: BoardView) {
+    this.views.delete(viewId(view));
   }
 
   async repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry) {

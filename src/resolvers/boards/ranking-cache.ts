@@ -89,6 +89,12 @@ export interface RankingCache {
   seq(view: BoardView): Promise<number | null>;
   /** Every cached entry of a view (for reconcile). */
   all(view: BoardView): Promise<BoardEntry[]>;
+  /**
+   * Forgets a view entirely (it is cold until its next rebuild), for changes the
+   * merge rules cannot express: a score set lower, an entry removed. The rebuild
+   * that follows starts a new epoch, so seq still never decreases.
+   */
+  drop(view: BoardView): Promise<void>;
   /** Starts a new epoch for the view and merges `entries` (never lowers a newer cached score). */
   rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null): Promise<void>;
   /** Replaces a drifted entry with the truth, only if it still equals `seen`. Returns true when changed. */

@@ -176,6 +176,18 @@ export class BoardRanking {
     return task;
   }
 
+  /**
+   * Replaces a view's cache with Postgres' truth, also where scores went down or
+   * entries went away (an import, a moderation change): waits for a rebuild in
+   * progress here (it may have read Postgres before the change), drops the view,
+   * rebuilds it and tells every instance.
+   */
+  async replaceFromDatabase(view: ResolvedView, reason: string): Promise<void> {
+    await this.rebuilding.get(viewId(view));
+    await this.deps.cache.drop(view);
+    await this.scheduleRebuild(view, reason);
+  }
+
   private async rebuild(view: ResolvedView, reason: string): Promise<void> {
     const started = Date.now();
     const [{ epoch }] = await this.deps.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT nextval('board_epoch_seq') AS epoch`;

@@ -311,6 +311,12 @@ export class RedisRankingCache implements RankingCache {
     await this.redis.sadd(this.viewsKey, viewId(view));
   }
 
+  async drop(view: BoardView) {
+    // The seq key goes too: the next rebuild's epoch (from Postgres) is above any seq it held.
+    await this.redis.del(...this.keys(view));
+    await this.redis.srem(this.viewsKey, viewId(view));
+  }
+
   async repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry) {
     const changed = await this.redis.boardRepair(
       ...this.keys(view),
