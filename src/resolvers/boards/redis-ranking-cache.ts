@@ -313,7 +313,7 @@ export class RedisRankingCache implements RankingCache {
 
   async drop(view: BoardView) {
     // The seq key goes too: the next rebuild's epoch (from Postgres) is above any seq it held.
-    await this.redis.del(...this.keys(view));
+    await this.redis.unlink(...this.keys(view));
     await this.redis.srem(this.viewsKey, viewId(view));
   }
 
