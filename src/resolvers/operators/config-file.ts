@@ -1,0 +1,143 @@
+import { basename } from 'node:path';
+import type { z } from 'zod';
+import { ConfigFileError, formatPath, type AchievementEntry, type ConfigFile } from '../../config-file.js';
+import { AppError } from '../../errors.js';
+import type { Services } from '../../services.js';
+import type { BoardDefinition, BoardInput } from '../boards/definitions.js';
+import { canonicalTimeZone } from '../boards/periods.js';
+import type { ActionTypeInput } from '../scoring/action-types.js';
+
+/**
+ * Applies a configuration file at start-up, before the server listens: action
+ * types first (boards may name them), then boards, then achievements. Each
+ * entry goes through the same upsert, and so the same validation, as the
+ * `upsertActionType` / `upsertBoard` mutations. Nothing is ever deleted.
+ *
+ * An entry equal to what the database holds is skipped (no write, no version
+ * bump, no audit row), so restarting with the same file changes nothing. Each
+ * applied change writes an audit_events row (kind CONFIG, actor config:<file>,
+ * detail = the fields before and after) and counts in
+ * scoreboard_config_changes_total.
+ *
+ * The file's shape was checked when it was read (src/config-file.ts). A value
+ * only the database can judge (a board whose period fields cannot change once
+ * it has entries, an unknown action type) stops start-up here with a
+ * ConfigFileError naming the entry; the entries before it stay applied (each is
+ * a complete upsert of its own), and the fixed file converges on the next start.
+ */
+
+export interface ConfigChange {
+  kind: 'actionType' | 'board' | 'achievement';
+  id: string;
+  created: boolean;
+  /** field -> [before, after] (before null on create). */
+  changes: Record<string, [unknown, unknown]>;
+}
+
+const REASON = 'configuration file applied at start-up';
+
+export async function applyConfigFile(services: Services, file: ConfigFile): Promise<ConfigChange[]> {
+  const actor = `config:${basename(file.path)}`;
+  const applied: ConfigChange[] = [];
+  const record = async (change: ConfigChange) => {
+    await services.prisma.$executeRaw`
+      INSERT INTO audit_events (kind, actor, reason, detail)
+      VALUES ('CONFIG', ${actor}, ${REASON}, ${JSON.stringify({ file: basename(file.path), ...change })}::jsonb)`;
+    services.metrics.configChanges.inc({ kind: change.kind, source: 'file' });
+    services.logger.info({ actor, ...change }, 'configuration change applied');
+    applied.push(change);
+  };
+
+  for (const [i, entry] of file.actionTypes.entries()) {
+    const change = await guarded(file, ['actionTypes', i], () => upsertActionType(services, entry));
+    if (change) await record(change);
+  }
+  for (const [i, entry] of file.boards.entries()) {
+    const change = await guarded(file, ['boards', i], () => upsertBoard(services, entry));
+    if (change) await record(change);
+  }
+  for (const change of await applyAchievements(services, file)) await record(change);
+  return applied;
+}
+
+/**
+ * The achievements of a configuration file. Achievements are not part of this
+ * build yet: a non-empty list is refused (exit 78), so a file written for a
+ * newer version never starts with its achievements silently missing. This is
+ * the one place to wire them (upsert each like the upsertAchievement mutation,
+ * return the changes for the audit log).
+ */
+export async function applyAchievements(_services: Services, file: ConfigFile): Promise<ConfigChange[]> {
+  const list: z.infer<typeof AchievementEntry>[] = file.achievements;
+  if (list.length === 0) return [];
+  throw new ConfigFileError(file.path, [
+    `achievements: achievements need a Scoreboard version with achievement support; this one has none, so leave the list empty (${list.length} given)`,
+  ]);
+}
+
+/** Runs one upsert; a BAD_USER_INPUT (the mutations' validation) becomes a ConfigFileError naming the entry. */
+async function guarded<T>(file: ConfigFile, path: (string | number)[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AppError) throw new ConfigFileError(file.path, [`${formatPath(path)}: ${error.message}`]);
+    throw error;
+  }
+}
+
+async function upsertActionType(services: Services, input: ActionTypeInput): Promise<ConfigChange | undefined> {
+  const before = await services.prisma.actionType.findUnique({ where: { code: input.code } });
+  const wanted = { points: input.points, minSeconds: input.minSeconds, enabled: input.enabled };
+  if (before && Object.entries(wanted).every(([k, v]) => v == null || before[k as keyof typeof wanted] === v)) return undefined;
+  const after = await services.actionTypes.upsert(input);
+  return diff('actionType', input.code, before, after, ['points', 'minSeconds', 'enabled']);
+}
+
+const BOARD_FIELDS = ['title', 'window', 'timeZone', 'weekStart', 'periodSeconds', 'anchor', 'segmentBy', 'actionTypes', 'enabled'] as const;
+
+async function upsertBoard(services: Services, input: BoardInput): Promise<ConfigChange | undefined> {
+  services.definitions.invalidate();
+  const before = await services.definitions.get(input.id);
+  if (before && !boardWouldChange(before, input)) return undefined;
+  const after = await services.definitions.upsert(input, (codes) => services.actionTypes.existing(codes));
+  return diff('board', input.id, before, after, BOARD_FIELDS);
+}
+
+/**
+ * Whether upserting `input` would change the board. Errs towards "yes": an
+ * upsert that changes nothing only costs a version bump, and writes no audit
+ * row (the audit row lists what actually changed).
+ */
+function boardWouldChange(before: BoardDefinition, input: BoardInput): boolean {
+  const wanted: Partial<Record<(typeof BOARD_FIELDS)[number], unknown>> = {};
+  for (const field of BOARD_FIELDS) {
+    const value = input[field];
+    if (value === undefined) continue;
+    // As in the mutation: null keeps title, window, timeZone, weekStart and enabled; it clears the others.
+    if (value === null && ['title', 'window', 'timeZone', 'weekStart', 'enabled'].includes(field)) continue;
+    wanted[field] = value;
+  }
+  if (typeof wanted.title === 'string') wanted.title = wanted.title.trim();
+  if (typeof wanted.timeZone === 'string') wanted.timeZone = canonicalTimeZone(wanted.timeZone);
+  if (Array.isArray(wanted.actionTypes)) wanted.actionTypes = [...new Set(wanted.actionTypes as string[])].sort();
+  return Object.entries(wanted).some(([field, value]) => !same(before[field as keyof BoardDefinition], value));
+}
+
+function diff<T extends object>(kind: ConfigChange['kind'], id: string, before: T | null | undefined, after: T, fields: readonly (keyof T & string)[]): ConfigChange | undefined {
+  const changes: Record<string, [unknown, unknown]> = {};
+  for (const field of fields) {
+    const from = before ? before[field] : null;
+    const to = after[field];
+    if (!before || !same(from, to)) changes[field] = [plain(from), plain(to)];
+  }
+  if (before && Object.keys(changes).length === 0) return undefined;
+  return { kind, id, created: !before, changes };
+}
+
+function plain(v: unknown): unknown {
+  return v instanceof Date ? v.toISOString() : (v ?? null);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(plain(a)) === JSON.stringify(plain(b));
+}
