@@ -258,3 +258,35 @@ for (const kind of ['embedded', 'real'] as BackendKind[]) {
     }
   });
 }
+
+describe.runIf(realAvailable)('npm run import [PostgreSQL without Redis]', () => {
+  let backend: Backend;
+  let instance: Instance;
+  let dir: string;
+  beforeAll(async () => {
+    // Each server keeps its ranking cache in memory: the import reaches it through Postgres NOTIFY.
+    backend = await createBackend('real', { REDIS_URL: '' });
+    instance = await startInstance(backend);
+    dir = mkdtempSync(join(tmpdir(), 'scoreboard-import-'));
+  });
+  afterAll(async () => {
+    await instance?.stop();
+    await backend?.dispose();
+  });
+
+  it('a running server rebuilds its in-memory board after the import commits, lowered and removed scores included', async () => {
+    const rows = generate('nr', 300);
+    writeFileSync(join(dir, 'a.csv'), csv(rows));
+    summary(await runImport(backend, join(dir, 'a.csv')));
+    const expected = expectedBoard(rows);
+    await waitFor(async () => JSON.stringify((await readBoard(instance, 300)).entries) === JSON.stringify(expected), 20_000, 'the imported board');
+
+    // Lower the top player, take the second off the board: merges alone could not do that.
+    const [top, second] = expected;
+    const changes = rows.map((r) => (r.id === top!.id ? { ...r, score: 1 } : r.id === second!.id ? { ...r, score: 0 } : r));
+    writeFileSync(join(dir, 'b.csv'), csv(changes));
+    expect(summary(await runImport(backend, join(dir, 'b.csv')))).toEqual(expect.objectContaining({ changed: 2 }));
+    const after = expectedBoard(changes.map((r) => (r.id === top!.id ? { ...r, line: 10_000 } : r)));
+    await waitFor(async () => JSON.stringify((await readBoard(instance, 300)).entries) === JSON.stringify(after), 20_000, 'the lowered board');
+  });
+});
