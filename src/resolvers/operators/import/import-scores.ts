@@ -56,7 +56,7 @@ export async function importScores(
 }
 
 async function run(
-  bulk: BulkSession,
+  session: BulkSession,
   input: { rows: AsyncIterable<ImportRow[]>; actor: string; reason: string; notifyViews: string[] },
 ): Promise<ImportOutcome> {
   const timings: Record<string, number> = {};
@@ -66,7 +66,6 @@ async function run(
     timings[step] = Math.round(now - mark);
     mark = now;
   };
-  const session = bulk;
   // Sorting a million rows in memory rather than on disk.
   await session.exec(`SET LOCAL work_mem = '256MB'`);
   await session.exec(`CREATE TEMP TABLE import_rows (line int NOT NULL, player_id text NOT NULL, username text NOT NULL, score bigint NOT NULL, country text) ON COMMIT DROP`);
