@@ -109,6 +109,25 @@ describeBackends('configuration file', (f) => {
   });
 });
 
+describe.runIf(realAvailable)('configuration file: instances starting together [real]', () => {
+  it('apply it once: one audit row per change, not one per instance', async () => {
+    const backend = await createBackend('real');
+    try {
+      const instances = await Promise.all([1, 2, 3].map(() => startInstance(backend, { SCOREBOARD_CONFIG: EXAMPLE })));
+      try {
+        const rows = await instances[0]!.app.services.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_events WHERE kind = 'CONFIG'`;
+        expect(rows[0]!.n).toBe(7);
+        const versions = await instances[0]!.app.services.prisma.$queryRaw<{ id: string; version: bigint }[]>`SELECT id, version FROM boards WHERE id <> 'global'`;
+        expect(versions.every((b) => b.version === 1n)).toBe(true);
+      } finally {
+        await Promise.all(instances.map((i) => i.stop()));
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
 describe('configuration file: shape errors are configuration errors, every problem named with its path', () => {
   it('unknown keys at any level, invalid values, duplicates, bad syntax', () => {
     const problems = (text: string, name = 'c.yaml') => {

@@ -36,7 +36,23 @@ export interface ConfigChange {
 
 const REASON = 'configuration file applied at start-up';
 
+/** Any fixed 64-bit number: instances starting together apply the file one after another. */
+const CONFIG_LOCK_KEY = 7_461_905_233_002;
+
 export async function applyConfigFile(services: Services, file: ConfigFile): Promise<ConfigChange[]> {
+  // Several instances booting at once with the same file: the first applies it, the others then
+  // find nothing left to change (no duplicate writes or audit rows). The lock lives on a session of its own.
+  return services.db.withSession(async (session) => {
+    await session.query('SELECT pg_advisory_lock($1)', [CONFIG_LOCK_KEY]);
+    try {
+      return await applyEntries(services, file);
+    } finally {
+      await session.query('SELECT pg_advisory_unlock($1)', [CONFIG_LOCK_KEY]);
+    }
+  });
+}
+
+async function applyEntries(services: Services, file: ConfigFile): Promise<ConfigChange[]> {
   const actor = `config:${basename(file.path)}`;
   const applied: ConfigChange[] = [];
   const record = async (change: ConfigChange) => {
