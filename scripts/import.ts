@@ -103,7 +103,9 @@ async function run(file: string, reason: string, json: boolean): Promise<number>
       outcome = await db.withSession(async (session) => {
         // CPU used by the database for this import (PostgreSQL on this machine only): on a shared
         // machine wall time says little, CPU seconds say what the work costs.
-        const [backend] = await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').catch(() => []);
+        const [backend] = onThisMachine(config.database.url)
+          ? await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').catch(() => [])
+          : [];
         const cpuBefore = backendCpuSeconds(backend?.pid);
         const done = await importScores(session, {
           rows: readImportFile(file, { onProgress: progress.update }),
@@ -146,7 +148,12 @@ async function run(file: string, reason: string, json: boolean): Promise<number>
     }
     if (summary.changed > 0) {
       const cacheStarted = performance.now();
-      summary.cache = await refreshRanking(config, db, logger);
+      // The import is committed whatever happens here: a failure is reported, not an import failure.
+      summary.cache = await refreshRanking(config, db, logger).catch(
+        (error: Error) =>
+          `WARNING: the import is committed, but the ranking cache could not be refreshed (${error.message}); ` +
+          'instances rebuild a cold view on their next read, and the reconcile job repairs a stale one',
+      );
       summary.cacheSeconds = Number(((performance.now() - cacheStarted) / 1000).toFixed(2));
       if (!json) console.log(`${summary.cache} (${summary.cacheSeconds} s).`);
     } else if (!json) {
@@ -164,6 +171,13 @@ async function run(file: string, reason: string, json: boolean): Promise<number>
   } finally {
     await db.close();
   }
+}
+
+/** PostgreSQL on loopback: its backend is a process of this machine (PGlite's "backend pid" is not). */
+function onThisMachine(url: string | undefined): boolean {
+  if (!url) return false;
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
 }
 
 const cpuSeconds = (u: NodeJS.CpuUsage) => Number(((u.user + u.system) / 1e6).toFixed(1));
