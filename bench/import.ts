@@ -73,6 +73,7 @@ try {
     const result = await runImport(env);
     console.log(`\n${run} (load average before: ${before}, after: ${load()})`);
     console.log(`  rows ${result.rows}, changed ${result.changed}, ${result.rowsPerSecond} rows/s (${result.seconds} s), peak RSS ${result.peakRssMb} MB`);
+    console.log(`  CPU seconds: import process ${result.importCpuSeconds}, PostgreSQL backend ${result.databaseCpuSeconds ?? 'n/a'}`);
     console.log(`  steps (ms): ${JSON.stringify(result.timingsMs)}`);
     console.log(`  cache: ${result.cache} in ${result.cacheSeconds} s, peak RSS with the cache rebuild ${result.peakRssMbAfterCache} MB`);
   }
