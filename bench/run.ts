@@ -13,6 +13,7 @@ import { formatNoise, NoiseMeter, waitForQuiet } from './lib/noise.js';
 import { killAllSpawned, WANTED_NOFILE } from './lib/proc.js';
 import { fmt, median } from './lib/stats.js';
 import { boardsPhase } from './phases/boards.js';
+import { moderationPhase } from './phases/moderation.js';
 import { cpuPhase } from './phases/cpu.js';
 import { fanoutPhase } from './phases/fanout.js';
 import { loadPhase } from './phases/load.js';
@@ -23,7 +24,7 @@ import { writePhase } from './phases/write.js';
  * `npm run bench` — the whole benchmark, each figure against a physical
  * baseline measured in the same run on this machine.
  *   --quick            short durations, fan-out at N=1,000/5,000 (under 3 minutes)
- *   --only a,b         phases: write, read, fanout, cpu, load, boards
+ *   --only a,b         phases: write, read, fanout, cpu, load, boards, moderation
  *   --fanout 1000,5000 subscriber counts for the fan-out phase
  *   --repeat K         run the selected phases K times; the table shows medians
  *   --profile          run the server under `node --cpu-prof` and print the top
@@ -35,7 +36,7 @@ import { writePhase } from './phases/write.js';
  *                      processes to go quiet (default 0 quick, 60 full); every
  *                      phase reports the CPU used by others while it ran
  */
-const PHASES = ['write', 'read', 'fanout', 'cpu', 'load', 'boards'] as const;
+const PHASES = ['write', 'read', 'fanout', 'cpu', 'load', 'boards', 'moderation'] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values } = parseArgs({
@@ -186,6 +187,7 @@ async function main() {
         cpu: () => cpuPhase(ctx),
         load: () => loadPhase(ctx),
         boards: () => boardsPhase(ctx),
+        moderation: () => moderationPhase(ctx),
       };
       for (const phase of PHASES) {
         if (!only.includes(phase)) continue;

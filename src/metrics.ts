@@ -36,10 +36,16 @@ export function createMetrics() {
       registers: [registry],
     }),
     cacheRebuilds: new Counter({ name: 'scoreboard_cache_rebuilds_total', help: 'Ranking cache rebuilds from Postgres', labelNames: ['reason'], registers: [registry] }),
+    moderationActions: new Counter({
+      name: 'scoreboard_moderation_actions_total',
+      help: 'Operator acts on players and credits: HIDE, UNHIDE, BAN, UNBAN, VOID, REBUILD',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     configChanges: new Counter({
       name: 'scoreboard_config_changes_total',
-      help: 'Configuration changes applied (action types, boards, achievements), by kind and source (file: SCOREBOARD_CONFIG at start-up)',
-      labelNames: ['kind', 'source'],
+      help: 'Changes to the points table and boards (mutations and the configuration file)',
+      labelNames: ['what', 'source'],
       registers: [registry],
     }),
     cacheRepairs: new Counter({ name: 'scoreboard_cache_repairs_total', help: 'Ranking cache entries repaired by reconcile', registers: [registry] }),

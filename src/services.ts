@@ -153,6 +153,8 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
       await db.close();
     },
   };
+  // A moderation re-froze final views somewhere: read their frozen summaries again.
+  unsubscribers.push(await bus.subscribe('BOARD_CHANGED', ({ views }) => services.ranking.forgetFrozen(views)));
   // Live boards read through the services above; built last, once.
   services.boardFeed = await createBoardFeed(services);
   // The cache is in this process's memory: another process (an import) asks for rebuilds through Postgres.

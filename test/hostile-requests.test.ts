@@ -202,6 +202,7 @@ describeBackends(
       await issue(f.app, p.token); // the table is cached now
       const reads = vi.spyOn(services.prisma.actionType, 'findMany');
       const before = await writes(f.app);
+      const started = Date.now();
       try {
         await healthzDuring(f.app, '200 unknown action types', async () => {
           for (let i = 0; i < 200; i++) {
@@ -209,8 +210,11 @@ describeBackends(
             expect(codes(await res.json())).toEqual(['UNKNOWN_ACTION_TYPE']);
           }
         });
-        // At most the one periodic refresh (TTL) can fall inside the loop; never one per unknown code.
-        expect(reads.mock.calls.length).toBeLessThanOrEqual(1);
+        // Only the periodic refresh (every 5 s) can fall inside the loop, once per 5 s it lasted (a loaded
+        // machine makes the loop longer, not the count per code); never one read per unknown code.
+        const refreshes = 1 + Math.floor((Date.now() - started) / 5_000);
+        expect(reads.mock.calls.length).toBeLessThanOrEqual(refreshes);
+        expect(refreshes).toBeLessThan(200);
       } finally {
         reads.mockRestore();
       }

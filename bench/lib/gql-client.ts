@@ -30,7 +30,11 @@ export class GqlClient {
   readonly agent: Agent;
   private readonly url: URL;
 
-  constructor(baseUrl: string, maxSockets = 64) {
+  constructor(
+    baseUrl: string,
+    maxSockets = 64,
+    private readonly timeoutMs = 30_000,
+  ) {
     this.url = new URL('/graphql', baseUrl);
     this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
@@ -55,7 +59,7 @@ export class GqlClient {
           res.on('error', reject);
         },
       );
-      req.setTimeout(30_000, () => req.destroy(new Error('request timed out')));
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error('request timed out')));
       req.on('error', reject);
       req.end(body);
     });

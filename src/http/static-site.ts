@@ -5,8 +5,9 @@ import { extname, join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Serves the built scoreboard page (web/dist, made by `npm run web:build`):
- * `/` is index.html (revalidated on every load), `/assets/*` are Vite's
+ * Serves the built scoreboard pages (web/dist, made by `npm run web:build`):
+ * `/` is index.html and `/admin` the operator console, admin.html (both
+ * revalidated on every load, with the page CSP), `/assets/*` are Vite's
  * content-hashed files (cached for a year, immutable), anything else that is a
  * file in the folder is served with a short cache, and the rest is 404.
  *
@@ -51,6 +52,19 @@ const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The HTML pages, by the paths they answer at: the public page at `/` and the
+ * operator console at `/admin` (both also at their file names). Only these get
+ * the page CSP and revalidation; the mapping is exact, so the checks below
+ * still apply to every other path.
+ */
+const PAGES = new Map([
+  ['/', '/index.html'],
+  ['/index.html', '/index.html'],
+  ['/admin', '/admin.html'],
+  ['/admin.html', '/admin.html'],
+]);
+
 export type StaticSiteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 export function staticSiteHandler(root: string = DEFAULT_SITE_ROOT): StaticSiteHandler {
@@ -83,12 +97,13 @@ export function staticSiteHandler(root: string = DEFAULT_SITE_ROOT): StaticSiteH
     ) {
       return notFound(req, res);
     }
-    if (path === '/' || path === '/index.html') path = '/index.html';
+    const page = PAGES.get(path);
+    if (page) path = page;
     else if (path.endsWith('/')) return notFound(req, res);
 
     const base = await rootDir();
     if (!base) {
-      return notFound(req, res, 404, path === '/index.html' ? 'The page is not built yet: run `npm run web:build`.' : 'Not found');
+      return notFound(req, res, 404, page ? 'The page is not built yet: run `npm run web:build`.' : 'Not found');
     }
 
     let file: string;
@@ -106,7 +121,7 @@ export function staticSiteHandler(root: string = DEFAULT_SITE_ROOT): StaticSiteH
       return notFound(req, res);
     }
 
-    const isPage = path === '/index.html';
+    const isPage = page !== undefined;
     const etag = `W/"${size.toString(16)}-${Math.floor(mtime.getTime()).toString(16)}"`;
     const headers: Record<string, string> = {
       'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',

@@ -1,3 +1,4 @@
+import { recordConfigChange } from '../resolvers/operators/audit.js';
 import { issueActionToken, submitAction } from '../resolvers/scoring/actions.js';
 import { RankModeEnum } from './board.js';
 import { builder } from './builder.js';
@@ -39,6 +40,7 @@ builder.mutationField('upsertActionType', (t) =>
     resolve: async (_root, { input }, ctx) => {
       const operator = await ctx.operator();
       const saved = await ctx.services.actionTypes.upsert(input);
+      await recordConfigChange(ctx.services, operator.playerId, 'actionType', { ...saved });
       ctx.services.logger.info({ actor: operator.playerId, actionType: saved.code, points: saved.points }, 'action type upserted');
       return saved as never;
     },

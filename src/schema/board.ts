@@ -1,3 +1,4 @@
+import { recordConfigChange } from '../resolvers/operators/audit.js';
 import { badInput } from '../errors.js';
 import type { BoardDefinition } from '../resolvers/boards/definitions.js';
 import { isFinal, periodByKey, previousPeriod, WEEKDAYS, BOARD_WINDOWS, type Period } from '../resolvers/boards/periods.js';
@@ -143,6 +144,7 @@ builder.mutationField('upsertBoard', (t) =>
     resolve: async (_root, { input }, ctx) => {
       const operator = await ctx.operator();
       const board = await ctx.services.definitions.upsert({ ...input, id: String(input.id) }, (codes) => ctx.services.actionTypes.existing(codes));
+      await recordConfigChange(ctx.services, operator.playerId, 'board', { id: board.id, version: board.version, input: { ...input, id: String(input.id) } });
       ctx.services.logger.info({ actor: operator.playerId, board: board.id, version: board.version }, 'board upserted');
       return board;
     },

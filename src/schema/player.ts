@@ -1,9 +1,22 @@
+import type { Context } from '../context.js';
+import { OPERATOR_ROLE } from '../auth/player-jwt.js';
 import { badInput } from '../errors.js';
 import { GLOBAL_BOARD } from '../resolvers/boards/definitions.js';
 import { resolveView } from '../resolvers/boards/views.js';
 import { RankModeEnum } from './board.js';
 import { builder } from './builder.js';
 import { StandingRef } from './leaderboard.js';
+
+/** Hidden or banned: on no board anyone else sees. (Rows built by hand, e.g. a credit's payload, say so explicitly.) */
+function isHidden(p: { hidden?: boolean; banned?: boolean }): boolean {
+  return p.hidden === true || p.banned === true;
+}
+
+/** Whether the caller may see a player's moderation state: the player themself or an operator. */
+async function seesModeration(ctx: Context, playerId: string): Promise<boolean> {
+  const viewer = await ctx.viewer().catch(() => null);
+  return !!viewer && (viewer.playerId === playerId || viewer.roles.includes(OPERATOR_ROLE));
+}
 
 export const PlayerRef = builder.prismaObject('Player', {
   description: 'A player. Created on their first authenticated request; id is the JWT `sub`.',
@@ -23,7 +36,7 @@ export const PlayerRef = builder.prismaObject('Player', {
         if (Number(p.score) <= 0) return null;
         const global = await ctx.services.definitions.require(GLOBAL_BOARD);
         const { view } = await resolveView(ctx.services.definitions, { board: global.id }, async () => null);
-        return (await ctx.services.ranking.standing(view, p.id))?.position ?? null;
+        return (await ctx.services.ranking.standing(view, p.id, { hidden: isHidden(p) }))?.position ?? null;
       },
     }),
     attribute: t.string({
@@ -36,6 +49,14 @@ export const PlayerRef = builder.prismaObject('Player', {
         const value = attrs[name];
         return typeof value === 'string' ? value : null;
       },
+    }),
+    hidden: t.boolean({
+      description: 'Hidden by an operator (off every board for everyone else). Only operators and the player see true; everyone else only ever sees visible players.',
+      resolve: async (p, _args, ctx) => p.hidden === true && (await seesModeration(ctx, p.id)),
+    }),
+    banned: t.boolean({
+      description: 'Banned by an operator (hidden, and no tickets or credits). Only operators and the player see true.',
+      resolve: async (p, _args, ctx) => p.banned === true && (await seesModeration(ctx, p.id)),
     }),
     standing: t.field({
       type: StandingRef,
@@ -57,7 +78,7 @@ export const PlayerRef = builder.prismaObject('Player', {
           { board: args.board == null ? null : String(args.board), period: args.period, segment: args.segment },
           own,
         );
-        const standing = await ctx.services.ranking.standing(view, p.id);
+        const standing = await ctx.services.ranking.standing(view, p.id, { hidden: isHidden(p) });
         return standing ? { board, view, standing, rankMode: args.rankMode ?? 'ORDINAL' } : null;
       },
     }),
@@ -78,9 +99,14 @@ builder.queryFields((t) => ({
   player: t.prismaField({
     type: 'Player',
     nullable: true,
-    description: 'A player by id; null when unknown.',
+    description: 'A player by id; null when unknown, or hidden or banned (except to operators and to the player themself).',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) =>
-      String(id).length > 128 ? null : ctx.services.prisma.player.findUnique({ ...query, where: { id: String(id) } }),
+    resolve: async (query, _root, { id }, ctx) => {
+      if (String(id).length > 128) return null;
+      const player = await ctx.services.prisma.player.findUnique({ ...query, where: { id: String(id) } });
+      if (!player || !isHidden(player)) return player;
+      // Only a hidden player's own JWT or an operator's sees them; anyone else gets null (a bad JWT too).
+      return (await seesModeration(ctx, player.id)) ? player : null;
+    },
   }),
 }));

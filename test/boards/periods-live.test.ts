@@ -1,6 +1,9 @@
 import { expect, it } from 'vitest';
 import {
   BoardChangedDocument,
+  HidePlayerDocument,
+  MyStandingDocument,
+  UnhidePlayerDocument,
   BoardDocument,
   BoardLeaderboardDocument,
   LeaderboardAroundDocument,
@@ -147,6 +150,28 @@ describeBackends(
       await services.prisma.$executeRaw`UPDATE board_entries SET final_position = 5 - final_position WHERE board_id = ${id} AND period_key = ${key} AND final_position IN (1, 4)`;
       const swapped = expectNoGraphQLErrors(await f.app.gql(BoardLeaderboardDocument, { board: id, period: key })).leaderboard;
       expect(swapped.entries[0]!.player.id).toBe(players[3]!.id);
+
+      // Moderation reaches frozen periods: hiding fb freezes the period again without them (closed up, seq above any before), on every instance.
+      const op = await f.operator();
+      expectNoGraphQLErrors(await f.app.gql(HidePlayerDocument, { player: players[1]!.id, reason: 'cheated in that period' }, op.token));
+      for (const i of f.instances) {
+        const b = expectNoGraphQLErrors(await i.gql(BoardLeaderboardDocument, { board: id, period: key, rankMode: 'COMPETITION' })).leaderboard;
+        expect(b.entries.map((e) => [e.player.id, e.position, e.rank])).toEqual([
+          [players[0]!.id, 1, 1],
+          [players[2]!.id, 2, 2],
+          [players[3]!.id, 3, 3],
+        ]);
+        expect(b.totalPlayers).toBe(3);
+        expect(b.seq).toBeGreaterThan(swapped.seq);
+      }
+      // The hidden player's own standing there: where they would stand among the visible ones.
+      const own = expectNoGraphQLErrors(await f.app.gql(MyStandingDocument, { board: id, period: key }, players[1]!.token)).me!.standing!;
+      expect(own).toMatchObject({ position: 2, score: 20, totalPlayers: 3 });
+      expectNoGraphQLErrors(await f.app.gql(UnhidePlayerDocument, { player: players[1]!.id, reason: 'appeal' }, op.token));
+      for (const i of f.instances) {
+        const b = expectNoGraphQLErrors(await i.gql(BoardLeaderboardDocument, { board: id, period: key })).leaderboard;
+        expect(b.entries.map((e) => [e.player.id, e.score, e.position, e.rank])).toEqual(pageOf('ORDINAL').rows);
+      }
     }, 60_000);
 
     it('subscribers on both instances roll over to the new period and converge to the query', async () => {

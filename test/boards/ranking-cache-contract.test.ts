@@ -265,22 +265,51 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
         expect(await cache.standing(v, 'b')).toEqual({ position: 1, competitionRank: 1, denseRank: 1, score: 60, total: 5, seq: s0 + 3 });
       });
 
-      it('keeps the higher score: a stale (lower or equal) state is ignored entirely and seq does not move', async () => {
+      it('keeps the newer state (higher reachedSeq): an older one is ignored entirely and seq does not move', async () => {
         const v = V();
         await cache.rebuild(v, 1, FOUR);
         const s0 = (await cache.seq(v))!;
         const before = await cache.all(v);
-        expect(await cache.apply(v, E('a', 45, 23))).toEqual({ position: 1, competitionRank: 1, denseRank: 1, score: 50, total: 4, seq: s0 });
-        // Same score, earlier reachedSeq: still not newer.
-        expect(await cache.apply(v, E('b', 30, 1))).toEqual({ position: 3, competitionRank: 2, denseRank: 2, score: 30, total: 4, seq: s0 });
+        // Same reachedSeq with a higher score, or an earlier reachedSeq: not newer.
+        expect(await cache.apply(v, E('a', 95, 1))).toEqual({ position: 1, competitionRank: 1, denseRank: 1, score: 50, total: 4, seq: s0 });
+        expect(await cache.apply(v, E('b', 99, 3))).toEqual({ position: 3, competitionRank: 2, denseRank: 2, score: 30, total: 4, seq: s0 });
         expect(await cache.seq(v)).toBe(s0);
         expect(await cache.all(v)).toEqual(before);
         // A slow commit carrying an older name does not undo a rename either.
         await cache.rename('a', 'Alice');
         expect(await cache.seq(v)).toBe(s0 + 1);
-        expect(await cache.apply(v, E('a', 45, 24, 'a-old'))).toEqual(expect.objectContaining({ score: 50, seq: s0 + 1 }));
+        expect(await cache.apply(v, E('a', 45, 0, 'a-old'))).toEqual(expect.objectContaining({ score: 50, seq: s0 + 1 }));
         expect((await cache.all(v)).find((e) => e.playerId === 'a')).toEqual(E('a', 50, 1, 'Alice'));
         expect((await cache.page(v, 0, 1))!.entries[0]!.username).toBe('Alice');
+      });
+
+      it('a newer state with a lower score (a void) moves the player down, and the top-k seqs from their old rank', async () => {
+        const v = V();
+        await cache.rebuild(v, 1, FOUR); // a 50, c 30, b 30, d 10
+        const s0 = (await cache.seq(v))!;
+        expect(await cache.apply(v, E('a', 20, 40))).toEqual({ position: 3, competitionRank: 3, denseRank: 2, score: 20, total: 4, seq: s0 + 1 });
+        const top = (await cache.page(v, 0, 4))!;
+        expect(ranks(top)).toEqual([
+          ['c', 1, 1, 1],
+          ['b', 2, 1, 1],
+          ['a', 3, 3, 2],
+          ['d', 4, 4, 3],
+        ]);
+        expect(top.prefixSeqs).toEqual([s0 + 1, s0 + 1, s0 + 1, s0 + 1]);
+        // The credit that was voided, arriving late, is older: ignored.
+        expect(await cache.apply(v, E('a', 50, 39))).toEqual(expect.objectContaining({ score: 20, seq: s0 + 1 }));
+      });
+
+      it('a newer state with score 0 removes the entry, and an older state arriving late cannot bring it back', async () => {
+        const v = V();
+        await cache.rebuild(v, 1, FOUR);
+        const s0 = (await cache.seq(v))!;
+        expect(await cache.apply(v, E('c', 0, 50))).toEqual({ position: 0, competitionRank: 0, denseRank: 0, score: 0, total: 3, seq: s0 + 1 });
+        expect(ids(await cache.page(v, 0, 10))).toEqual(['a', 'b', 'd']);
+        expect(await cache.apply(v, E('c', 30, 49))).toEqual(expect.objectContaining({ position: 0, total: 3, seq: s0 + 1 }));
+        expect(await cache.standing(v, 'c')).toBeUndefined();
+        // A later credit brings them back.
+        expect(await cache.apply(v, E('c', 5, 51))).toEqual(expect.objectContaining({ position: 4, score: 5, seq: s0 + 2 }));
       });
 
       it('a zero score adds no entry', async () => {
@@ -432,7 +461,8 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
         const top = (await cache.page(v, 0, 3))!;
         expect(top.seq).toBe(s2);
         expect(Math.min(...top.prefixSeqs)).toBeGreaterThan(s1);
-        expect(ids(top)).toEqual(['c', 'b', 'a']);
+        // The truth replaces what was cached.
+        expect(ids(top)).toEqual(['a']);
         await cache.rebuild(v, 1, [E('a', 10, 1)]);
         expect(await cache.seq(v)).toBeGreaterThan(s2);
         expect(await cache.apply(v, E('d', 5, 4))).toEqual(expect.objectContaining({ seq: (await cache.seq(v))! }));
@@ -452,19 +482,52 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
         expect(await cache.seq(v)).toBeGreaterThan(BASE(epoch + 1));
       });
 
-      it('merges: never lowers a newer cached score, raises an older one, adds the rest', async () => {
+      it('replaces the view with the truth: extra, higher or lower cached entries (a tampered cache) are gone', async () => {
         const v = V();
         await cache.rebuild(v, 1, [E('a', 10, 1), E('b', 20, 2)]);
-        await cache.apply(v, E('a', 50, 5));
+        await cache.apply(v, E('fake', 9999, 5));
+        await cache.apply(v, E('a', 50, 6));
         await cache.rebuild(v, 2, [E('a', 40, 4), E('b', 20, 2), E('c', 30, 3)]);
-        expect(await cache.all(v)).toEqual([E('a', 50, 5), E('c', 30, 3), E('b', 20, 2)]);
-        await cache.rebuild(v, 3, [E('b', 60, 9)]);
-        expect(await cache.all(v)).toEqual([E('b', 60, 9), E('a', 50, 5), E('c', 30, 3)]);
+        expect(await cache.all(v)).toEqual([E('a', 40, 4), E('c', 30, 3), E('b', 20, 2)]);
         expect(ranks(await cache.page(v, 0, 3))).toEqual([
-          ['b', 1, 1, 1],
-          ['a', 2, 2, 2],
-          ['c', 3, 3, 3],
+          ['a', 1, 1, 1],
+          ['c', 2, 2, 2],
+          ['b', 3, 3, 3],
         ]);
+      });
+
+      it('keeps what changed after beginRebuild: states newer than the truth read, and removals', async () => {
+        const v = V();
+        await cache.rebuild(v, 1, [E('a', 10, 1), E('b', 20, 2), E('c', 30, 3)]);
+        const token = await cache.beginRebuild(v);
+        // Committed and applied while the truth was being read (the read missed them).
+        await cache.apply(v, E('a', 70, 10));
+        await cache.apply(v, E('n', 5, 11));
+        await cache.apply(v, E('c', 0, 12));
+        await cache.rename('b', 'Bea');
+        await cache.rebuild(v, 2, [E('a', 10, 1), E('b', 20, 2), E('c', 30, 3), E('o', 1, 4)], null, token);
+        expect(await cache.all(v)).toEqual([E('a', 70, 10), E('b', 20, 2, 'Bea'), E('n', 5, 11), E('o', 1, 4)]);
+        expect(await cache.apply(v, E('c', 30, 3))).toEqual(expect.objectContaining({ position: 0 }));
+      });
+
+      it('a rebuild never shows a partial board: the old one stays readable, with its seq, until the swap', async () => {
+        const v = V();
+        await cache.rebuild(v, 1, [E('a', 10, 1)]);
+        const s1 = (await cache.seq(v))!;
+        const token = await cache.beginRebuild(v);
+        const many = Array.from({ length: 1_200 }, (_, i) => E(`m${i}`, 1 + (i % 37), i + 1));
+        let finished = false;
+        const done = cache.rebuild(v, 2, many, null, token).then(() => (finished = true));
+        const seen = new Set<string>();
+        while (!finished) {
+          const p = (await cache.page(v, 0, 1))!;
+          seen.add(`${p.total}@${p.seq > s1 ? 'new' : p.seq === s1 ? 'old' : 'lower'}`);
+        }
+        await done;
+        seen.delete('1@old');
+        expect([...seen].filter((x) => x !== '1200@new')).toEqual([]);
+        expect((await cache.page(v, 0, 1))!.total).toBe(1_200);
+        expect((await cache.seq(v))!).toBeGreaterThan(BASE(2));
       });
 
       it('entries with score 0 are not added (and do not touch an existing entry)', async () => {
@@ -474,7 +537,7 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
         expect(await cache.standing(v, 'z')).toBeUndefined();
         expect((await cache.page(v, 0, 10))!.total).toBe(1);
         await cache.rebuild(v, 2, [E('a', 0, 0, 'zero-name')]);
-        expect(await cache.all(v)).toEqual([E('a', 10, 1)]);
+        expect(await cache.all(v)).toEqual([]);
       });
 
       it('a cold view is not warm (no partial board) until its rebuild has finished', async () => {
@@ -509,25 +572,72 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
       });
     });
 
-    describe('drop', () => {
-      it('forgets the view (cold, unlisted); the next rebuild holds exactly its entries, lower ones included, with a higher seq', async () => {
+    describe('hidden players (hide / show)', () => {
+      it('hide takes a player off a warm view (positions close up, seq and the top-k seqs from their rank move); show puts them back exactly', async () => {
         const v = V();
-        const other = V('DE');
-        await cache.rebuild(v, 1, [E('a', 50, 1), E('b', 40, 2), E('c', 30, 3)]);
-        await cache.rebuild(other, 1, [E('a', 5, 1)]);
-        await cache.apply(v, E('d', 60, 4));
-        const before = (await cache.seq(v))!;
-        await cache.drop(v);
-        expect(await cache.seq(v)).toBeNull();
-        expect(await cache.page(v, 0, 10)).toBeNull();
-        expect(await cache.standing(v, 'a')).toBeNull();
-        expect(byViewId(await cache.warmViews())).toEqual([other]);
-        expect(await cache.all(other)).toEqual([E('a', 5, 1)]);
-        await cache.rebuild(v, 2, [E('a', 10, 7), E('c', 30, 3)]);
-        expect(await cache.all(v)).toEqual([E('c', 30, 3), E('a', 10, 7)]);
-        expect(await cache.seq(v)).toBeGreaterThan(before);
-        await cache.drop(V('never-built'));
-        expect(await cache.seq(V('never-built'))).toBeNull();
+        await cache.rebuild(v, 1, FOUR); // a, c, b, d
+        const s0 = (await cache.seq(v))!;
+        const before = await cache.page(v, 0, 4);
+        expect(await cache.hide(v, 'c')).toBe(true);
+        const hidden = (await cache.page(v, 0, 4))!;
+        expect(ranks(hidden)).toEqual([
+          ['a', 1, 1, 1],
+          ['b', 2, 2, 2],
+          ['d', 3, 3, 3],
+        ]);
+        expect(hidden.prefixSeqs).toEqual([s0, s0 + 1, s0 + 1, s0 + 1]);
+        expect(await cache.standing(v, 'c')).toBeUndefined();
+        // Hidden: their newer states are held off, and a second hide changes nothing.
+        expect(await cache.apply(v, E('c', 90, 30))).toEqual(expect.objectContaining({ position: 0, total: 3, seq: s0 + 1 }));
+        expect(await cache.hide(v, 'c')).toBe(false);
+        expect(await cache.seq(v)).toBe(s0 + 1);
+        expect(await cache.show(v, 'c', E('c', 30, 4))).toBe(true);
+        const shown = (await cache.page(v, 0, 4))!;
+        expect(shown.entries).toEqual(before!.entries);
+        expect(shown.seq).toBe(s0 + 2);
+        // show of a player who is not hidden changes nothing.
+        expect(await cache.show(v, 'a', E('a', 1, 99))).toBe(false);
+        expect((await cache.standing(v, 'a'))!.score).toBe(50);
+      });
+
+      it('hide on a cold view keeps the player out of its rebuild; show lifts that', async () => {
+        const v = V();
+        expect(await cache.hide(v, 'b')).toBe(false);
+        expect(await cache.page(v, 0, 1)).toBeNull();
+        await cache.rebuild(v, 1, FOUR);
+        expect(ids(await cache.page(v, 0, 10))).toEqual(['a', 'c', 'd']);
+        expect(await cache.show(v, 'b', E('b', 30, 7))).toBe(true);
+        expect(ids(await cache.page(v, 0, 10))).toEqual(['a', 'c', 'b', 'd']);
+      });
+
+      it('a hide during a rebuild wins over the truth read before it; a show during one is carried over', async () => {
+        const v = V();
+        await cache.rebuild(v, 1, FOUR);
+        await cache.hide(v, 'd');
+        const token = await cache.beginRebuild(v);
+        await cache.hide(v, 'a');
+        await cache.show(v, 'd', E('d', 10, 2));
+        await cache.rebuild(v, 2, [E('a', 50, 1), E('b', 30, 7), E('c', 30, 4)], null, token);
+        expect(ids(await cache.page(v, 0, 10))).toEqual(['c', 'b', 'd']);
+      });
+    });
+
+    describe('rename', () => {
+      it('renames on warm views only; a real change moves seq and the top-k seqs from the rank; the same name changes nothing', async () => {
+        const v = V();
+        const cold = V(null, 'daily');
+        await cache.rebuild(v, 1, FOUR);
+        const s0 = (await cache.seq(v))!;
+        await cache.rename('b', 'Bea');
+        expect(await cache.seq(v)).toBe(s0 + 1);
+        const top = (await cache.page(v, 0, 4))!;
+        expect(top.entries.map((e) => e.username)).toEqual(['a-name', 'c-name', 'Bea', 'd-name']);
+        expect(top.prefixSeqs).toEqual([s0, s0, s0 + 1, s0 + 1]);
+        await cache.rename('b', 'Bea');
+        await cache.rename('nobody', 'X');
+        expect(await cache.seq(v)).toBe(s0 + 1);
+        expect(await cache.seq(cold)).toBeNull();
+        expect(await cache.warmViews()).toEqual([v]);
       });
     });
 
@@ -740,7 +850,7 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
         const v = V(null, 'reopened');
         const at = h.clock.now() + AHEAD;
         await cache.rebuild(v, 1, [E('a', 10, 1)], at);
-        await cache.rebuild(v, 2, [E('b', 20, 2)], null);
+        await cache.rebuild(v, 2, [E('b', 20, 2), E('a', 10, 1)], null);
         await h.clock.passTo(at);
         expect(await cache.seq(v)).not.toBeNull();
         expect(await cache.all(v)).toEqual([E('b', 20, 2), E('a', 10, 1)]);

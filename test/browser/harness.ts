@@ -26,10 +26,17 @@ export const CHROMIUM_ARGS = [
 
 /** Builds web/dist when it is missing or older than its sources (the tests must test this code). */
 export function ensureWebBuild(): void {
-  const index = join(ROOT, 'web/dist/index.html');
-  const sources = [join(ROOT, 'web/src'), join(ROOT, 'web/index.html'), join(ROOT, 'web/vite.config.ts'), join(ROOT, 'sdk/generated'), join(ROOT, 'packages/client/src')];
+  const pages = ['index.html', 'admin.html'].map((name) => join(ROOT, 'web/dist', name));
+  const sources = [
+    join(ROOT, 'web/src'),
+    join(ROOT, 'web/index.html'),
+    join(ROOT, 'web/admin.html'),
+    join(ROOT, 'web/vite.config.ts'),
+    join(ROOT, 'sdk/generated'),
+    join(ROOT, 'packages/client/src'),
+  ];
   const newest = Math.max(...sources.map(newestMtime));
-  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
+  if (pages.every((page) => existsSync(page) && statSync(page).mtimeMs >= newest)) return;
   execFileSync('npm', ['run', 'web:build'], { cwd: ROOT, stdio: 'inherit' });
 }
 

@@ -31,6 +31,7 @@ describe('static site', () => {
     const root = join(dir, 'dist');
     mkdirSync(join(root, 'assets'), { recursive: true });
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>t</title>');
+    writeFileSync(join(root, 'admin.html'), '<!doctype html><title>admin</title>');
     writeFileSync(join(root, 'assets', 'index-abc123.js'), 'console.log(1)');
     writeFileSync(join(root, 'assets', 'index-abc123.css'), 'body{}');
     writeFileSync(join(root, 'favicon.svg'), '<svg/>');
@@ -60,6 +61,22 @@ describe('static site', () => {
       expect(res.headers['cache-control']).toBe('no-cache');
       expect(res.headers['content-security-policy']).toContain("default-src 'self'");
       expect(res.body).toContain('<title>t</title>');
+    }
+  });
+
+  it('serves the operator console, admin.html, at /admin with the same CSP and revalidation', async () => {
+    for (const path of ['/admin', '/admin.html', '/admin?x=1', '/%61dmin']) {
+      const res = await get(port, path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.headers['cache-control']).toBe('no-cache');
+      expect(res.headers['content-security-policy']).toBe((await get(port, '/')).headers['content-security-policy']);
+      expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.body).toContain('<title>admin</title>');
+    }
+    for (const path of ['/admin/', '/admin/x', '/admin/../index.html', '/admin/%2e%2e/.secret', '/admin.html/', '/ADMIN']) {
+      expect((await get(port, path)).status, path).toBe(404);
     }
   });
 

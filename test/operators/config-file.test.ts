@@ -28,7 +28,7 @@ function file(name: string, text: string): string {
 
 interface AuditRow {
   actor: string;
-  detail: { kind: string; id: string; created: boolean; changes: Record<string, [unknown, unknown]> };
+  detail: { what: string; id: string; created: boolean; changes: Record<string, [unknown, unknown]> };
 }
 
 describeBackends('configuration file', (f) => {
@@ -54,7 +54,7 @@ describeBackends('configuration file', (f) => {
 
       const audit = await instance.app.services.prisma.$queryRaw<AuditRow[]>`SELECT actor, detail FROM audit_events WHERE kind = 'CONFIG' ORDER BY id`;
       // COMPLETE_TASK already is 10 points: no change, no row.
-      expect(audit.map((a) => `${a.detail.kind}:${a.detail.id}`)).toEqual([
+      expect(audit.map((a) => `${a.detail.what}:${a.detail.id}`)).toEqual([
         'actionType:WIN_MATCH',
         'actionType:DAILY_LOGIN',
         'board:daily',
@@ -66,8 +66,8 @@ describeBackends('configuration file', (f) => {
       expect(new Set(audit.map((a) => a.actor))).toEqual(new Set(['config:scoreboard.config.yaml']));
       expect(audit[0]!.detail).toEqual(expect.objectContaining({ created: true, changes: expect.objectContaining({ points: [null, 50], minSeconds: [null, 30] }) }));
       const metrics = await (await fetch(`${instance.url}/metrics`)).text();
-      expect(metrics).toContain('scoreboard_config_changes_total{kind="board",source="file"} 5');
-      expect(metrics).toContain('scoreboard_config_changes_total{kind="actionType",source="file"} 2');
+      expect(metrics).toContain('scoreboard_config_changes_total{what="board",source="file"} 5');
+      expect(metrics).toContain('scoreboard_config_changes_total{what="actionType",source="file"} 2');
     } finally {
       await instance.stop();
     }
@@ -100,8 +100,8 @@ describeBackends('configuration file', (f) => {
       // Same zone in another case: no change, no row.
       const audit = await changed.app.services.prisma.$queryRaw<AuditRow[]>`SELECT actor, detail FROM audit_events WHERE kind = 'CONFIG' ORDER BY id`;
       expect(audit.slice(before)).toEqual([
-        { actor: 'config:scoreboard.json', detail: expect.objectContaining({ kind: 'actionType', id: 'WIN_MATCH', created: false, changes: { points: [50, 60] } }) },
-        { actor: 'config:scoreboard.json', detail: expect.objectContaining({ kind: 'board', id: 'daily', created: false, changes: { title: ['Today', 'Today (UTC)'] } }) },
+        { actor: 'config:scoreboard.json', detail: expect.objectContaining({ what: 'actionType', id: 'WIN_MATCH', created: false, changes: { points: [50, 60] } }) },
+        { actor: 'config:scoreboard.json', detail: expect.objectContaining({ what: 'board', id: 'daily', created: false, changes: { title: ['Today', 'Today (UTC)'] } }) },
       ]);
     } finally {
       await changed.stop();

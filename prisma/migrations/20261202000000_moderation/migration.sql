@@ -41,10 +41,15 @@ ALTER TABLE "audit_events" ADD CONSTRAINT "audit_events_player_id_fkey" FOREIGN 
 -- Audit ids and credit ids come from one sequence, so the audit log is one order (newest = highest id).
 ALTER TABLE "audit_events" ALTER COLUMN "id" SET DEFAULT nextval('action_credits_id_seq');
 ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_kind_valid" CHECK ("kind" IN ('CREDIT', 'VOID', 'IMPORT'));
+-- The chain holds for every row; only a credit must add points (a void takes back, an import sets).
+ALTER TABLE "action_credits" DROP CONSTRAINT "action_credits_chain";
+ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_chain" CHECK (
+  "new_score" = "old_score" + "delta" AND "new_score" >= 0 AND CASE "kind" WHEN 'CREDIT' THEN "delta" > 0 WHEN 'VOID' THEN "delta" <= 0 ELSE true END
+);
 -- An import sets a score without an action: it is the only row without an action type.
 ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_type_unless_import" CHECK (("kind" = 'IMPORT') = ("action_type" IS NULL));
 ALTER TABLE "action_credits" ADD CONSTRAINT "action_credits_voids_only_on_void" CHECK (("kind" = 'VOID') = ("voids" IS NOT NULL));
-ALTER TABLE "audit_events" ADD CONSTRAINT "audit_events_kind_valid" CHECK ("kind" IN ('HIDE', 'UNHIDE', 'BAN', 'UNBAN', 'CONFIG'));
+ALTER TABLE "audit_events" ADD CONSTRAINT "audit_events_kind_valid" CHECK ("kind" IN ('HIDE', 'UNHIDE', 'BAN', 'UNBAN', 'CONFIG', 'REBUILD'));
 -- Rank queries only ever count visible entries: the ranking index holds only those.
 DROP INDEX "board_entries_ranking_idx";
 CREATE INDEX "board_entries_ranking_idx" ON "board_entries"("board_id", "period_key", "segment", "score" DESC, "reached_seq", "player_id") WHERE NOT "hidden";

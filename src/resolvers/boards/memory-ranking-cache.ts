@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   compareEntries,
   EPOCH_FACTOR,
@@ -25,6 +26,16 @@ class MemoryView {
   readonly changedAt: number[] = new Array(MAX_BOARD_SIZE).fill(0);
   seq: number | null = null;
   expireAtMs = 0;
+  /** Players an operator took off this view: nothing of theirs is merged until shown again. */
+  readonly hidden = new Set<string>();
+  /** playerId -> reachedSeq of the void that emptied their entry (an older state must not bring it back). */
+  readonly gone = new Map<string, number>();
+  /** Running rebuilds: token -> players changed on this view since it began. */
+  readonly rebuilds = new Map<string, Set<string>>();
+
+  noteDirty(playerId: string) {
+    for (const dirty of this.rebuilds.values()) dirty.add(playerId);
+  }
 
   bump(rank: number) {
     this.seq = (this.seq ?? 0) + 1;
@@ -32,33 +43,33 @@ class MemoryView {
   }
 
   /**
-   * Merges a newer state; returns the player's new position, or undefined when
-   * nothing changed. A state that is not newer (lower or equal score, or no
-   * score) is ignored entirely, name included: a slow commit must not undo a rename.
+   * Merges a state when it is newer (higher reachedSeq) than the one held; a
+   * score of 0 removes the entry. Returns the best position that changed, or
+   * undefined when nothing did. A state that is not newer is ignored entirely,
+   * name included: a slow commit must not undo a rename.
    */
   merge(entry: BoardEntry): number | undefined {
-    if (entry.score <= 0) return undefined;
     const current = this.byId.get(entry.playerId);
+    if (current && current.reachedSeq >= entry.reachedSeq) return undefined;
+    let best: number | undefined;
     if (current) {
-      if (current.score >= entry.score) return undefined;
+      best = this.indexOf(current) + 1;
       this.remove(current);
     }
-    return this.insert({ ...entry }) + 1;
+    if (entry.score > 0) {
+      const at = this.insert({ ...entry }) + 1;
+      best = best === undefined ? at : Math.min(best, at);
+    }
+    return best;
   }
 
-  /** Fills an empty view at once: one sort instead of an insertion per entry (a rebuild of a large board). */
-  load(entries: BoardEntry[]) {
-    const fresh = entries.filter((e) => e.score > 0).map((e) => ({ ...e }));
-    fresh.sort(compareEntries);
-    for (const e of fresh) {
-      // The same player twice (never from Postgres): the first, the higher score, stays, as merge would.
-      if (this.byId.has(e.playerId)) continue;
-      this.board.push(e);
-      this.byId.set(e.playerId, e);
-      const count = this.scoreCounts.get(e.score) ?? 0;
-      this.scoreCounts.set(e.score, count + 1);
-      if (count === 0) this.scores.push(e.score);
-    }
+  /** Takes a player out entirely; returns the position they had. */
+  drop(playerId: string): number | undefined {
+    const current = this.byId.get(playerId);
+    if (!current) return undefined;
+    const at = this.indexOf(current) + 1;
+    this.remove(current);
+    return at;
   }
 
   insert(entry: BoardEntry): number {
@@ -155,13 +166,62 @@ export class MemoryRankingCache implements RankingCache {
     return v?.seq === null ? undefined : v;
   }
 
+  /** The view's state, warm or cold (hidden players and running rebuilds are kept on cold views too). */
+  private state(view: BoardView): MemoryView {
+    this.warm(view);
+    const id = viewId(view);
+    let v = this.views.get(id);
+    if (!v) this.views.set(id, (v = new MemoryView()));
+    return v;
+  }
+
   async apply(view: BoardView, entry: BoardEntry, expireAtMs?: number | null) {
     const v = this.warm(view);
     if (!v) return null;
-    const position = v.merge(entry);
-    if (position !== undefined) v.bump(position);
+    const gone = v.gone.get(entry.playerId);
+    if (!v.hidden.has(entry.playerId) && !(gone !== undefined && gone >= entry.reachedSeq)) {
+      const position = v.merge(entry);
+      if (position !== undefined) {
+        v.bump(position);
+        v.noteDirty(entry.playerId);
+      }
+      if (entry.score === 0) v.gone.set(entry.playerId, entry.reachedSeq);
+      else v.gone.delete(entry.playerId);
+    }
     if (expireAtMs) v.expireAtMs = expireAtMs;
     return v.standing(entry.playerId) ?? { position: 0, competitionRank: 0, denseRank: 0, score: 0, total: v.board.length, seq: v.seq ?? 0 };
+  }
+
+  async hide(view: BoardView, playerId: string, expireAtMs?: number | null) {
+    const v = this.state(view);
+    v.hidden.add(playerId);
+    const at = v.drop(playerId);
+    if (at !== undefined && v.seq !== null) v.bump(at);
+    if (expireAtMs && v.expireAtMs === 0) v.expireAtMs = expireAtMs;
+    return at !== undefined;
+  }
+
+  async show(view: BoardView, playerId: string, entry: BoardEntry | undefined) {
+    const v = this.state(view);
+    if (!v.hidden.delete(playerId)) return false;
+    const warm = v.seq !== null;
+    // On a cold view with a rebuild under way, the entry waits in the view for its swap.
+    if (!entry || !(warm || v.rebuilds.size > 0)) return false;
+    const at = v.merge(entry);
+    if (at === undefined) return false;
+    if (warm) v.bump(at);
+    v.noteDirty(playerId);
+    return true;
+  }
+
+  async beginRebuild(view: BoardView) {
+    return this.begin(view);
+  }
+
+  private begin(view: BoardView): string {
+    const token = randomUUID();
+    this.state(view).rebuilds.set(token, new Set());
+    return token;
   }
 
   async page(view: BoardView, offset: number, n: number): Promise<BoardPage | null> {
@@ -198,21 +258,32 @@ export class MemoryRankingCache implements RankingCache {
     return (this.warm(view)?.board ?? []).map((e) => ({ ...e }));
   }
 
-  async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null) {
+  async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null, token?: string) {
     const id = viewId(view);
-    // An expired view nobody read since is gone (as its Redis keys would be): start clean.
-    this.warm(view);
-    let v = this.views.get(id);
-    if (!v) this.views.set(id, (v = new MemoryView()));
-    if (v.board.length === 0) v.load(entries);
-    else for (const e of entries) v.merge(e);
-    v.seq = Math.max(v.seq ?? 0, epoch * EPOCH_FACTOR);
-    v.bump(1);
-    v.expireAtMs = expireAtMs ?? 0;
-  }
-
-  async drop(view: BoardView) {
-    this.views.delete(viewId(view));
+    // Synchronous from here on: the swap is one step for every reader.
+    token ??= this.begin(view);
+    const live = this.state(view);
+    const dirty = live.rebuilds.get(token) ?? new Set<string>();
+    live.rebuilds.delete(token);
+    // Built aside and swapped in whole: readers never see a partial board.
+    const next = new MemoryView();
+    for (const e of entries) if (!live.hidden.has(e.playerId)) next.merge(e);
+    for (const playerId of dirty) {
+      const current = live.byId.get(playerId);
+      const gone = live.gone.get(playerId);
+      if (current) {
+        // The same state as read, renamed meanwhile: the name is the newer part.
+        if (next.merge(current) === undefined && next.byId.get(playerId)?.reachedSeq === current.reachedSeq) next.byId.get(playerId)!.username = current.username;
+      } else if (gone !== undefined) next.merge({ playerId, username: playerId, score: 0, reachedSeq: gone });
+    }
+    for (const playerId of live.hidden) next.drop(playerId);
+    for (const playerId of live.hidden) next.hidden.add(playerId);
+    for (const [playerId, seq] of live.gone) next.gone.set(playerId, seq);
+    for (const [t, d] of live.rebuilds) next.rebuilds.set(t, d);
+    next.seq = Math.max(live.seq ?? 0, epoch * EPOCH_FACTOR);
+    next.bump(1);
+    next.expireAtMs = expireAtMs ?? 0;
+    this.views.set(id, next);
   }
 
   async repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry) {
@@ -220,19 +291,22 @@ export class MemoryRankingCache implements RankingCache {
     if (!v) return false;
     const current = v.byId.get(truth.playerId);
     if (!(current === seen || sameEntry(current, seen))) return false;
-    if (current) v.remove(current);
-    if (truth.score > 0) v.insert({ ...truth });
+    if (current) v.drop(current.playerId);
+    if (truth.score > 0 && !v.hidden.has(truth.playerId)) v.insert({ ...truth });
+    // A repair can change anything (a name too): every top-N moves.
     v.bump(1);
+    v.noteDirty(truth.playerId);
     return true;
   }
 
   async rename(playerId: string, username: string) {
-    for (const id of [...this.views.keys()]) {
-      const v = this.views.get(id)!;
+    for (const view of await this.warmViews()) {
+      const v = this.warm(view)!;
       const e = v.byId.get(playerId);
       if (!e || e.username === username) continue;
       e.username = username;
-      if (v.seq !== null) v.bump(v.indexOf(e) + 1);
+      v.bump(v.indexOf(e) + 1);
+      v.noteDirty(playerId);
     }
   }
 

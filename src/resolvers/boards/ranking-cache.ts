@@ -7,9 +7,15 @@
  * Order: score descending, then who reached that score first on this view
  * (`reachedSeq`, the credit id), then player id for a total order.
  *
- * Scores on a view only grow (points are positive), so `apply` keeps whichever
- * of the cached and the offered state has the higher score: a slow commit that
- * lands after a newer one can never move a player backwards.
+ * Every state of a player's entry carries the id of the credit (or void, or
+ * import) that produced it, drawn after the player's row lock, so a higher
+ * `reachedSeq` is always the newer state: `apply` keeps the newer one, and a
+ * slow commit that lands after a newer one can never move a player backwards,
+ * up or down.
+ *
+ * Hidden players (hidden or banned by an operator) are kept out of a view by a
+ * marker set with `hide`, which also holds off any state of theirs still on its
+ * way, until `show` lifts it.
  *
  * `seq` is the view's version: epoch * 2^32 + changes since the epoch began.
  * The epoch comes from a Postgres sequence at every rebuild, so seq never
@@ -75,6 +81,14 @@ export interface RankingCache {
    * (needs a rebuild). `expireAtMs` lets a finished period's view expire.
    */
   apply(view: BoardView, entry: BoardEntry, expireAtMs?: number | null): Promise<CachedStanding | null>;
+  /**
+   * Takes a player off a view for everyone (hide, ban), warm or cold: later
+   * states of theirs are ignored, and a rebuild leaves them out, until `show`.
+   * Returns true when the board changed (its seq moved).
+   */
+  hide(view: BoardView, playerId: string, expireAtMs?: number | null): Promise<boolean>;
+  /** Lifts `hide` and merges the player's entry (their truth from Postgres; undefined: none). True when the board changed. */
+  show(view: BoardView, playerId: string, entry: BoardEntry | undefined, expireAtMs?: number | null): Promise<boolean>;
   /** `n` entries from `offset` (0-based), read atomically with the seq; null when cold. */
   page(view: BoardView, offset: number, n: number): Promise<BoardPage | null>;
   /**
@@ -90,16 +104,22 @@ export interface RankingCache {
   /** Every cached entry of a view (for reconcile). */
   all(view: BoardView): Promise<BoardEntry[]>;
   /**
-   * Forgets a view entirely (it is cold until its next rebuild), for changes the
-   * merge rules cannot express: a score set lower, an entry removed. The rebuild
-   * that follows starts a new epoch, so seq still never decreases.
+   * Notes, from now on, which players change on the view, so that a rebuild
+   * whose truth is read after this call keeps their newer states. Returns the
+   * rebuild's token.
    */
-  drop(view: BoardView): Promise<void>;
-  /** Starts a new epoch for the view and merges `entries` (never lowers a newer cached score). */
-  rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null): Promise<void>;
+  beginRebuild(view: BoardView): Promise<string>;
+  /**
+   * Starts a new epoch for the view: `entries` (the truth, read after
+   * `beginRebuild(view)` returned `token`) are built aside, the states that
+   * changed meanwhile are carried over, hidden players are left out, and the
+   * result replaces the view in one atomic step with a seq above anything
+   * before. Without a token, begins one itself (nothing changes meanwhile).
+   */
+  rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null, token?: string): Promise<void>;
   /** Replaces a drifted entry with the truth, only if it still equals `seen`. Returns true when changed. */
   repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry): Promise<boolean>;
-  /** Renames a player on every warm view that holds them (a visible change moves that view's seq). */
+  /** Renames a player on every warm view that holds them (a change moves that view's seq, and the top-N seqs from the player's rank). */
   rename(playerId: string, username: string): Promise<void>;
   /** Views currently warm (rebuilt and not expired). */
   warmViews(): Promise<BoardView[]>;

@@ -98,9 +98,13 @@ export class BoardRanking {
     return this.pageFromDatabase(view, start, w);
   }
 
-  /** A player's standing on a view; undefined without an entry there. */
-  async standing(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
-    if (!this.final(view)) {
+  /**
+   * A player's standing on a view; undefined without an entry there. A hidden
+   * player is on no cached board: their own standing (only they and operators
+   * see it) is where they would stand among the visible players, from Postgres.
+   */
+  async standing(view: ResolvedView, playerId: string, opts: { hidden?: boolean } = {}): Promise<CachedStanding | undefined> {
+    if (!this.final(view) && !opts.hidden) {
       try {
         const cached = await this.deps.cache.standing(view, playerId);
         if (cached !== null) {
@@ -120,8 +124,9 @@ export class BoardRanking {
    * the player's standing there. If the view is cold it is rebuilt from Postgres
    * (which already holds this credit); if the cache is down, Postgres answers.
    */
-  async apply(view: ResolvedView, entry: BoardEntry): Promise<CachedStanding> {
+  async apply(view: ResolvedView, entry: BoardEntry, opts: { hidden?: boolean } = {}): Promise<CachedStanding> {
     const expireAt = this.expireAt(view.periodInfo);
+    if (opts.hidden) return (await this.standingFromDatabase(view, entry.playerId))!;
     try {
       let applied = await this.deps.cache.apply(view, entry, expireAt);
       if (!applied) {
@@ -156,7 +161,7 @@ export class BoardRanking {
    */
   private async coldRead(view: ResolvedView) {
     const [row] = await this.deps.prisma.$queryRaw<{ any: boolean }[]>`
-      SELECT EXISTS (SELECT 1 FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)}) AS any`;
+      SELECT EXISTS (SELECT 1 FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)} AND NOT hidden) AS any`;
     if (row?.any) void this.scheduleRebuild(view, 'cold');
   }
 
@@ -177,22 +182,24 @@ export class BoardRanking {
   }
 
   /**
-   * Replaces a view's cache with Postgres' truth, also where scores went down or
-   * entries went away (an import, a moderation change): waits for a rebuild in
-   * progress here (it may have read Postgres before the change), drops the view,
-   * rebuilds it and tells every instance.
+   * Replaces a view's cache with Postgres' truth after a change made outside
+   * this process's cache (an import: scores set lower, entries removed). A
+   * rebuild swaps the view in whole, so that is a fresh rebuild; one already in
+   * progress here may have read Postgres before the change, so it is waited
+   * for first. Tells every instance when done.
    */
   async replaceFromDatabase(view: ResolvedView, reason: string): Promise<void> {
     await this.rebuilding.get(viewId(view));
-    await this.deps.cache.drop(view);
     await this.scheduleRebuild(view, reason);
   }
 
   private async rebuild(view: ResolvedView, reason: string): Promise<void> {
     const started = Date.now();
+    // Begun before the truth is read: what changes meanwhile is carried into the swap.
+    const token = await this.deps.cache.beginRebuild(view);
     const [{ epoch }] = await this.deps.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT nextval('board_epoch_seq') AS epoch`;
     const entries = await this.allFromDatabase(view);
-    await this.deps.cache.rebuild(view, Number(epoch), entries, this.expireAt(view.periodInfo));
+    await this.deps.cache.rebuild(view, Number(epoch), entries, this.expireAt(view.periodInfo), token);
     this.noteSeq(view, Number(epoch) * EPOCH_FACTOR);
     this.deps.metrics.cacheRebuilds.inc({ reason });
     this.deps.logger.info({ reason, view: viewId(view), players: entries.length, ms: Date.now() - started }, 'ranking cache view rebuilt from Postgres');
@@ -208,8 +215,14 @@ export class BoardRanking {
     }
   }
 
+  /** Frozen summaries of these views changed (a moderation re-froze them): read them again. */
+  forgetFrozen(views: string[]): void {
+    for (const id of views) this.frozen.delete(id);
+  }
+
   // -------------------------------------------------------------------------
-  // Postgres: the truth. Every query walks board_entries_ranking_idx.
+  // Postgres: the truth. Every query walks board_entries_ranking_idx, which
+  // holds only visible entries (hidden and banned players are on no board).
 
   async allFromDatabase(view: BoardView): Promise<BoardEntry[]> {
     const out: BoardEntry[] = [];
@@ -218,7 +231,7 @@ export class BoardRanking {
       const rows = await this.deps.prisma.$queryRaw<EntryRow[]>`
         SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq"
         FROM board_entries be JOIN players p ON p.id = be.player_id
-        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segmentColumn(view)} AND be.player_id > ${after}
+        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segmentColumn(view)} AND NOT be.hidden AND be.player_id > ${after}
         ORDER BY be.player_id LIMIT ${REBUILD_CHUNK}`;
       out.push(...rows.map(toEntry));
       if (rows.length < REBUILD_CHUNK) return out;
@@ -265,11 +278,11 @@ export class BoardRanking {
       this.deps.prisma.$queryRaw<EntryRow[]>`
         SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq"
         FROM board_entries be JOIN players p ON p.id = be.player_id
-        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment}
+        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden
         ORDER BY be.score DESC, be.reached_seq, be.player_id LIMIT ${n} OFFSET ${offset}`,
       this.deps.prisma.$queryRaw<[{ total: bigint; last: bigint | null }]>`
         SELECT count(*) AS total, max(reached_seq) AS last FROM board_entries
-        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment}`,
+        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND NOT hidden`,
     ]);
     const entries = rows.map(toEntry);
     const first = entries[0];
@@ -285,26 +298,23 @@ export class BoardRanking {
   async standingFromDatabase(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
     const segment = segmentColumn(view);
     const frozen = await this.frozenView(view);
-    if (frozen) {
-      // One primary-key lookup.
-      const [r] = await this.deps.prisma.$queryRaw<{ score: bigint; position: number; competition: number; dense: number }[]>`
-        SELECT score, final_position AS position, final_competition AS competition, final_dense AS dense FROM board_entries
-        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`;
-      if (!r) return undefined;
-      return { position: r.position, competitionRank: r.competition, denseRank: r.dense, score: Number(r.score), total: frozen.total, seq: FINAL_SEQ_BASE + frozen.lastSeq };
-    }
-    const [row] = await this.deps.prisma.$queryRaw<{ score: bigint; reachedSeq: bigint }[]>`
-      SELECT score, reached_seq AS "reachedSeq" FROM board_entries
+    const [row] = await this.deps.prisma.$queryRaw<{ score: bigint; reachedSeq: bigint; position: number | null; competition: number | null; dense: number | null }[]>`
+      SELECT score, reached_seq AS "reachedSeq", final_position AS position, final_competition AS competition, final_dense AS dense FROM board_entries
       WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`;
     if (!row) return undefined;
+    if (frozen && row.position !== null) {
+      // Frozen: the primary-key lookup above is the whole answer.
+      return { position: row.position, competitionRank: row.competition!, denseRank: row.dense!, score: Number(row.score), total: frozen.total, seq: FINAL_SEQ_BASE + frozen.lastSeq };
+    }
+    // Live, or a hidden player's own row: counted among the visible entries.
     const [[counts], ranks] = await Promise.all([
       this.deps.prisma.$queryRaw<[{ ahead: bigint; total: bigint; last: bigint | null }]>`
         SELECT
           -- Those ahead: a range of the ranking index (O(position)), not a pass over the whole period.
-          (SELECT count(*) FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment}
+          (SELECT count(*) FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND NOT hidden
              AND (score > ${row.score} OR (score = ${row.score} AND (reached_seq, player_id) < (${row.reachedSeq}, ${playerId})))) AS ahead,
           count(*) AS total, max(reached_seq) AS last
-        FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment}`,
+        FROM board_entries WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND NOT hidden`,
       this.ranksFromDatabase(view, Number(row.score)),
     ]);
     return {
@@ -313,14 +323,14 @@ export class BoardRanking {
       denseRank: ranks.dense,
       score: Number(row.score),
       total: Number(counts.total),
-      seq: this.databaseSeq(view, counts),
+      seq: frozen ? FINAL_SEQ_BASE + frozen.lastSeq : this.databaseSeq(view, counts),
     };
   }
 
   private async ranksFromDatabase(view: BoardView, score: number) {
     const [r] = await this.deps.prisma.$queryRaw<[{ higher: bigint; distinctHigher: bigint }]>`
       SELECT count(*) AS higher, count(DISTINCT score) AS "distinctHigher" FROM board_entries
-      WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)} AND score > ${score}`;
+      WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)} AND NOT hidden AND score > ${score}`;
     return { competition: Number(r.higher) + 1, dense: Number(r.distinctHigher) + 1 };
   }
 

@@ -5,7 +5,7 @@ import { sameEntry, viewId, type BoardEntry } from './ranking-cache.js';
 
 /**
  * Brings every warm view of the cache back to Postgres' truth: entries that
- * are behind are merged, entries that differ otherwise (someone edited Redis)
+ * are behind (an older reachedSeq) are merged, entries that differ otherwise (someone edited Redis)
  * are replaced, but only if they did not change meanwhile. The global board is
  * rebuilt when it is cold. Returns the number of entries fixed.
  */
@@ -37,7 +37,8 @@ async function reconcileView(services: Services, view: ResolvedView): Promise<nu
     const seen = cached.get(id);
     const real: BoardEntry = truth.get(id) ?? { playerId: id, username: seen?.username ?? id, score: 0, reachedSeq: 0 };
     if (sameEntry(seen, real)) continue;
-    if (seen && real.score > seen.score) {
+    // Behind (a newer state never reached the cache): merged like any update. Otherwise drifted: replaced.
+    if (seen && real.reachedSeq > seen.reachedSeq) {
       await ranking.cache.apply(view, real, ranking.expireAt(view.periodInfo));
     } else if (await ranking.cache.repair(view, seen, real)) {
       services.metrics.cacheRepairs.inc();

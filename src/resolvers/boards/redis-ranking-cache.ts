@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   EPOCH_FACTOR,
@@ -34,19 +35,92 @@ const parseMember = (m: string) => ({ reachedSeq: Number(m.slice(0, SEQ_WIDTH)),
 // KEYS (per view): 1 zset, 2 members (playerId -> member), 3 names, 4 seq, 5 epoch
 // (exists = warm), 6 changes (rank -> seq of the last change that put a player
 // at that rank; a top-N seq is the max over ranks 1..N, identical on every
-// instance for the same top N), 7 distinct scores zset, 8 (formerly distinct score
-// counts; no longer written, kept so the key list and its expiry stay the same).
-const NUM_KEYS = 8;
+// instance for the same top N), 7 distinct scores zset, 8 hidden (players an
+// operator took off this view: nothing of theirs is merged until shown again),
+// 9 gone (playerId -> reachedSeq of the void that emptied their entry, so an
+// older state arriving late cannot bring it back), 10 rebuilds (zset of running
+// rebuild tokens -> expiry ms). A rebuild builds into temporary keys under the
+// same hash tag (`…tmp:<token>:…`) and records the players changed meanwhile in
+// `…dirty:<token>`; its swap carries those over, so readers never see a partial board.
+const NUM_KEYS = 10;
+const KEY_NAMES = ['z', 'members', 'names', 'seq', 'epoch', 'changes', 'scores', 'hidden', 'gone', 'rebuilds'];
+/** A rebuild that died leaves nothing behind for longer than this. */
+const REBUILD_TTL_MS = 600_000;
 
 const COMMON = `
+local W = ${SEQ_WIDTH}
+local function seqOf(m) return tonumber(string.sub(m, 1, W)) end
+local function memberOf(seq, id) return string.format('%0' .. W .. 'd', seq) .. ':' .. id end
 local function scoreKey(s) return string.format('%d', s) end
--- After an entry with score s left the board: s stays distinct only while someone holds it.
-local function dropScore(s)
-  local z = string.format('%d', -s)
-  if redis.call('ZCOUNT', KEYS[1], z, z) == 0 then redis.call('ZREM', KEYS[7], scoreKey(s)) end
+local base = string.sub(KEYS[1], 1, -2)
+-- A set of entries: {zset, members, names, distinct scores}. LIVE is what readers see.
+local LIVE = {KEYS[1], KEYS[2], KEYS[3], KEYS[7]}
+local function tmpSet(token)
+  local t = base .. 'tmp:' .. token .. ':'
+  return {t .. 'z', t .. 'members', t .. 'names', t .. 'scores'}
 end
-local function addScore(s) redis.call('ZADD', KEYS[7], -s, scoreKey(s)) end
+-- After an entry with score s left a set: s stays distinct only while someone holds it.
+local function dropScore(T, s)
+  local z = string.format('%d', -s)
+  if redis.call('ZCOUNT', T[1], z, z) == 0 then redis.call('ZREM', T[4], scoreKey(s)) end
+end
+-- Merges one state into a set when it is newer (higher reachedSeq) than the one held there;
+-- a score of 0 removes the entry. Returns the best rank that changed (0: nothing changed).
+local function put(T, id, score, m, name)
+  local cur = redis.call('HGET', T[2], id)
+  if cur and seqOf(cur) >= seqOf(m) then return 0 end
+  local best = 0
+  if cur then
+    best = redis.call('ZRANK', T[1], cur) + 1
+    local curScore = -tonumber(redis.call('ZSCORE', T[1], cur))
+    redis.call('ZREM', T[1], cur)
+    redis.call('HDEL', T[2], id)
+    dropScore(T, curScore)
+  end
+  if score > 0 then
+    redis.call('ZADD', T[1], -score, m)
+    redis.call('HSET', T[2], id, m)
+    redis.call('HSET', T[3], id, name)
+    redis.call('ZADD', T[4], -score, scoreKey(score))
+    local r = redis.call('ZRANK', T[1], m) + 1
+    if best == 0 or r < best then best = r end
+  elseif cur then
+    redis.call('HDEL', T[3], id)
+  end
+  return best
+end
+-- Takes a player out of a set entirely (hide). Returns the rank they had (0: none).
+local function drop(T, id)
+  local cur = redis.call('HGET', T[2], id)
+  if not cur then return 0 end
+  local r = redis.call('ZRANK', T[1], cur) + 1
+  local s = -tonumber(redis.call('ZSCORE', T[1], cur))
+  redis.call('ZREM', T[1], cur)
+  redis.call('HDEL', T[2], id)
+  redis.call('HDEL', T[3], id)
+  dropScore(T, s)
+  return r
+end
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Running rebuilds note every player changed on the live view, for their swap.
+local function noteDirty(id)
+  redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', nowMs())
+  for _, token in ipairs(redis.call('ZRANGE', KEYS[10], 0, -1)) do
+    local d = base .. 'dirty:' .. token
+    redis.call('SADD', d, id)
+    redis.call('PEXPIRE', d, ${REBUILD_TTL_MS})
+  end
+end
 local function currentSeq() return tonumber(redis.call('GET', KEYS[4]) or '0') end
+-- A change at rank r: the view's seq moves, and every top-N with N >= r with it.
+local function bump(r)
+  local seq = redis.call('INCR', KEYS[4])
+  if r <= ${MAX_BOARD_SIZE} then redis.call('HSET', KEYS[6], r, seq) end
+  return seq
+end
 -- {seq, position, competition, dense, total, score}; position 0 = no entry
 local function standing(id, seq)
   local total = redis.call('ZCARD', KEYS[1])
@@ -82,59 +156,115 @@ local function expire(at)
 end
 `;
 
-// ARGV: mode ('apply' requires a warm view and bumps seq per change), expireAt
-// (ms, 0 = never), then groups of (playerId, score, member, username).
-const MERGE = `${COMMON}
-if ARGV[1] == 'apply' and redis.call('EXISTS', KEYS[5]) == 0 then return false end
-local changed = 0
-local best = 0
-for i = 3, #ARGV, 4 do
-  local id, score, m, name = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  local cur = redis.call('HGET', KEYS[2], id)
-  -- No score adds no entry; a state that is not newer is ignored entirely (name included).
-  local newer = score > 0
-  if newer and cur then
-    local curScore = -tonumber(redis.call('ZSCORE', KEYS[1], cur) or '0')
-    if curScore >= score then newer = false else
-      redis.call('ZREM', KEYS[1], cur)
-      dropScore(curScore)
+// ARGV: expireAt (ms, 0 = never), playerId, score, member, username. Warm views only.
+const APPLY = `${COMMON}
+if redis.call('EXISTS', KEYS[5]) == 0 then return false end
+local id = ARGV[2]
+local seq = currentSeq()
+if redis.call('HEXISTS', KEYS[8], id) == 0 then
+  local score, m = tonumber(ARGV[3]), ARGV[4]
+  local gone = redis.call('HGET', KEYS[9], id)
+  if not (gone and tonumber(gone) >= seqOf(m)) then
+    local r = put(LIVE, id, score, m, ARGV[5])
+    if r > 0 then
+      seq = bump(r)
+      noteDirty(id)
     end
-  end
-  if newer then
-    redis.call('HSET', KEYS[3], id, name)
-    redis.call('ZADD', KEYS[1], -score, m)
-    redis.call('HSET', KEYS[2], id, m)
-    addScore(score)
-    changed = changed + 1
-    local r = redis.call('ZRANK', KEYS[1], m) + 1
-    if best == 0 or r < best then best = r end
+    if score == 0 then redis.call('HSET', KEYS[9], id, seqOf(m)) else redis.call('HDEL', KEYS[9], id) end
   end
 end
-local seq
-if changed == 0 then
-  seq = currentSeq()
-else
-  seq = redis.call('INCR', KEYS[4])
-  if ARGV[1] ~= 'apply' then best = 1 end
-  if best <= ${MAX_BOARD_SIZE} then redis.call('HSET', KEYS[6], best, seq) end
-end
-expire(tonumber(ARGV[2]))
-return standing(ARGV[#ARGV - 3], seq)
+expire(tonumber(ARGV[1]))
+return standing(id, seq)
 `;
 
-// ARGV: base seq (epoch * 2^32, as a decimal string). The epoch key (= warm) is only
-// written by FINISH_EPOCH: a cold view stays cold, never half filled, until its rebuild is done.
-const BEGIN_EPOCH = `
-if tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[4], ARGV[1]) end
+// ARGV: expireAt, playerId. Works on a cold view too: a later rebuild leaves the player out.
+const HIDE = `${COMMON}
+local id = ARGV[2]
+redis.call('HSET', KEYS[8], id, 1)
+local warm = redis.call('EXISTS', KEYS[5]) == 1
+local r = drop(LIVE, id)
+local at = tonumber(ARGV[1])
+if warm then
+  if r > 0 then bump(r) end
+  expire(at)
+elseif at > 0 then
+  redis.call('PEXPIREAT', KEYS[8], at)
+end
+return r > 0 and 1 or 0
+`;
+
+// ARGV: expireAt, playerId, then (score, member, username) of their entry, if any.
+const SHOW = `${COMMON}
+local id = ARGV[2]
+if redis.call('HDEL', KEYS[8], id) == 0 then return 0 end
+local warm = redis.call('EXISTS', KEYS[5]) == 1
+local changed = 0
+-- On a cold view with a rebuild under way, the entry waits in the live keys for its swap.
+if #ARGV >= 5 and (warm or redis.call('ZCARD', KEYS[10]) > 0) then
+  local r = put(LIVE, id, tonumber(ARGV[3]), ARGV[4], ARGV[5])
+  if r > 0 then
+    if warm then bump(r) end
+    noteDirty(id)
+    changed = 1
+  end
+end
+if warm then expire(tonumber(ARGV[1])) end
+return changed
+`;
+
+// ARGV: token. From now on, changes to the live view are noted for this rebuild.
+const BEGIN_REBUILD = `${COMMON}
+local T = tmpSet(ARGV[1])
+redis.call('DEL', T[1], T[2], T[3], T[4], base .. 'dirty:' .. ARGV[1])
+redis.call('ZADD', KEYS[10], nowMs() + ${REBUILD_TTL_MS}, ARGV[1])
 return 1
 `;
 
-// ARGV: expireAt (0 = the view never expires: an earlier expiry is lifted from every key), epoch
-const FINISH_EPOCH = `${COMMON}
-if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], ARGV[2]) end
+// ARGV: token, then groups of (playerId, score, member, username): the truth from Postgres.
+const BUILD = `${COMMON}
+local T = tmpSet(ARGV[1])
+for i = 2, #ARGV, 4 do
+  if redis.call('HEXISTS', KEYS[8], ARGV[i]) == 0 then put(T, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]) end
+end
+for _, k in ipairs(T) do redis.call('PEXPIRE', k, ${REBUILD_TTL_MS}) end
+return 1
+`;
+
+// ARGV: token, base seq (epoch * 2^32, decimal string), expireAt (0 = never), epoch.
+// Carries over what changed on the live view while the truth was read, leaves hidden
+// players out, then swaps the built set in: one atomic step, with a seq above both.
+const SWAP = `${COMMON}
+local T = tmpSet(ARGV[1])
+local dirtyKey = base .. 'dirty:' .. ARGV[1]
+for _, id in ipairs(redis.call('SMEMBERS', dirtyKey)) do
+  local cur = redis.call('HGET', KEYS[2], id)
+  if cur then
+    local name = redis.call('HGET', KEYS[3], id) or id
+    -- The same state as read, renamed meanwhile: the name is the newer part.
+    if put(T, id, -tonumber(redis.call('ZSCORE', KEYS[1], cur)), cur, name) == 0 and redis.call('HGET', T[2], id) == cur then
+      redis.call('HSET', T[3], id, name)
+    end
+  else
+    local gone = redis.call('HGET', KEYS[9], id)
+    if gone then put(T, id, 0, memberOf(tonumber(gone), id), id) end
+  end
+end
+for _, id in ipairs(redis.call('HKEYS', KEYS[8])) do drop(T, id) end
+redis.call('DEL', dirtyKey)
+redis.call('ZREM', KEYS[10], ARGV[1])
+for i = 1, 4 do
+  redis.call('DEL', LIVE[i])
+  if redis.call('EXISTS', T[i]) == 1 then
+    redis.call('RENAME', T[i], LIVE[i])
+    redis.call('PERSIST', LIVE[i])
+  end
+end
+if currentSeq() < tonumber(ARGV[2]) then redis.call('SET', KEYS[4], ARGV[2]) end
+if tonumber(ARGV[4]) > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], ARGV[4]) end
 local seq = redis.call('INCR', KEYS[4])
+redis.call('DEL', KEYS[6])
 redis.call('HSET', KEYS[6], 1, seq)
-local at = tonumber(ARGV[1])
+local at = tonumber(ARGV[3])
 if at > 0 then expire(at) else
   for k = 1, ${NUM_KEYS} do redis.call('PERSIST', KEYS[k]) end
 end
@@ -178,46 +308,48 @@ return standing(ARGV[1], currentSeq())
 // (member, score and name, as all() reports them) is repaired.
 const REPAIR = `${COMMON}
 if redis.call('EXISTS', KEYS[5]) == 0 then return 0 end
-local cur = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+local id = ARGV[1]
+local cur = redis.call('HGET', KEYS[2], id) or ''
 if cur ~= ARGV[2] then return 0 end
 if cur ~= '' then
   local curScore = -tonumber(redis.call('ZSCORE', KEYS[1], cur) or '0')
-  local curName = redis.call('HGET', KEYS[3], ARGV[1]) or ARGV[1]
+  local curName = redis.call('HGET', KEYS[3], id) or id
   if curScore ~= tonumber(ARGV[3]) or curName ~= ARGV[4] then return 0 end
-  redis.call('ZREM', KEYS[1], cur)
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  dropScore(curScore)
+  drop(LIVE, id)
 end
 local score = tonumber(ARGV[5])
-if score > 0 then
+if score > 0 and redis.call('HEXISTS', KEYS[8], id) == 0 then
   redis.call('ZADD', KEYS[1], -score, ARGV[6])
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[7])
-  addScore(score)
-else
-  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('HSET', KEYS[2], id, ARGV[6])
+  redis.call('HSET', KEYS[3], id, ARGV[7])
+  redis.call('ZADD', KEYS[7], -score, scoreKey(score))
 end
-redis.call('HSET', KEYS[6], 1, redis.call('INCR', KEYS[4]))
+-- A repair can change anything (a name too): every top-N moves.
+bump(1)
+noteDirty(id)
 expire(0)
 return 1
 `;
 
-// ARGV: playerId, username. Only a player on the view is renamed there; a name on
-// the visible top moves that top's seq, so subscribers see it.
-const RENAME = `
+// ARGV: playerId, username. Only a player on a warm view is renamed there; a name
+// on the visible top moves that top's seq, so subscribers see it.
+const RENAME = `${COMMON}
+if redis.call('EXISTS', KEYS[5]) == 0 then return 0 end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
 if not m or redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then return 0 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-local r = redis.call('ZRANK', KEYS[1], m) + 1
-local seq = redis.call('INCR', KEYS[4])
-if r <= ${MAX_BOARD_SIZE} then redis.call('HSET', KEYS[6], r, seq) end
+bump(redis.call('ZRANK', KEYS[1], m) + 1)
+noteDirty(ARGV[1])
 return 1`;
 
 type Reply = (string | number | null | Reply)[];
 type Scripted = Redis & {
-  boardMerge(...args: (string | number)[]): Promise<Reply | null>;
-  boardBeginEpoch(...args: (string | number)[]): Promise<number>;
-  boardFinishEpoch(...args: (string | number)[]): Promise<number>;
+  boardApply(...args: (string | number)[]): Promise<Reply | null>;
+  boardHide(...args: (string | number)[]): Promise<number>;
+  boardShow(...args: (string | number)[]): Promise<number>;
+  boardBeginRebuild(...args: (string | number)[]): Promise<number>;
+  boardBuild(...args: (string | number)[]): Promise<number>;
+  boardSwap(...args: (string | number)[]): Promise<number>;
   boardPage(...args: (string | number)[]): Promise<Reply | null>;
   boardAround(...args: (string | number)[]): Promise<Reply | null>;
   boardStanding(...args: (string | number)[]): Promise<Reply | null>;
@@ -236,9 +368,12 @@ export class RedisRankingCache implements RankingCache {
   ) {
     this.viewsKey = `${prefix}views`;
     const scripts = {
-      boardMerge: MERGE,
-      boardBeginEpoch: BEGIN_EPOCH,
-      boardFinishEpoch: FINISH_EPOCH,
+      boardApply: APPLY,
+      boardHide: HIDE,
+      boardShow: SHOW,
+      boardBeginRebuild: BEGIN_REBUILD,
+      boardBuild: BUILD,
+      boardSwap: SWAP,
       boardPage: PAGE,
       boardAround: AROUND,
       boardStanding: STANDING,
@@ -254,12 +389,27 @@ export class RedisRankingCache implements RankingCache {
   /** The view's keys; the braces make them one hash slot on a cluster. */
   private keys(view: BoardView): string[] {
     const base = `${this.prefix}v:{${viewId(view)}}:`;
-    return ['z', 'members', 'names', 'seq', 'epoch', 'changes', 'scores', 'score-counts'].map((k) => base + k);
+    return KEY_NAMES.map((k) => base + k);
   }
 
   async apply(view: BoardView, entry: BoardEntry, expireAtMs?: number | null) {
-    const res = await this.redis.boardMerge(...this.keys(view), 'apply', expireAtMs ?? 0, entry.playerId, entry.score, member(entry), entry.username);
+    const res = await this.redis.boardApply(...this.keys(view), expireAtMs ?? 0, entry.playerId, entry.score, member(entry), entry.username);
     return res === null ? null : toStanding(res);
+  }
+
+  async hide(view: BoardView, playerId: string, expireAtMs?: number | null) {
+    return (await this.redis.boardHide(...this.keys(view), expireAtMs ?? 0, playerId)) === 1;
+  }
+
+  async show(view: BoardView, playerId: string, entry: BoardEntry | undefined, expireAtMs?: number | null) {
+    const rest = entry ? [entry.score, member(entry), entry.username] : [];
+    return (await this.redis.boardShow(...this.keys(view), expireAtMs ?? 0, playerId, ...rest)) === 1;
+  }
+
+  async beginRebuild(view: BoardView) {
+    const token = randomUUID();
+    await this.redis.boardBeginRebuild(...this.keys(view), token);
+    return token;
   }
 
   async page(view: BoardView, offset: number, n: number) {
@@ -295,26 +445,19 @@ export class RedisRankingCache implements RankingCache {
     return out;
   }
 
-  async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null) {
+  async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null, token?: string) {
     const keys = this.keys(view);
-    await this.redis.boardBeginEpoch(...keys, String(BigInt(epoch) * BigInt(EPOCH_FACTOR)));
+    token ??= await this.beginRebuild(view);
     const CHUNK = 500;
     for (let i = 0; i < entries.length; i += CHUNK) {
       const args = entries
         .slice(i, i + CHUNK)
         .filter((e) => e.score > 0)
         .flatMap((e) => [e.playerId, e.score, member(e), e.username]);
-      if (args.length) await this.redis.boardMerge(...keys, 'rebuild', expireAtMs ?? 0, ...args);
+      if (args.length) await this.redis.boardBuild(...keys, token, ...args);
     }
-    // One more change so every top-N board gets a seq of its own, above anything before.
-    await this.redis.boardFinishEpoch(...keys, expireAtMs ?? 0, epoch);
+    await this.redis.boardSwap(...keys, token, String(BigInt(epoch) * BigInt(EPOCH_FACTOR)), expireAtMs ?? 0, epoch);
     await this.redis.sadd(this.viewsKey, viewId(view));
-  }
-
-  async drop(view: BoardView) {
-    // The seq key goes too: the next rebuild's epoch (from Postgres) is above any seq it held.
-    await this.redis.unlink(...this.keys(view));
-    await this.redis.srem(this.viewsKey, viewId(view));
   }
 
   async repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry) {

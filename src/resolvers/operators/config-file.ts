@@ -6,6 +6,7 @@ import type { Services } from '../../services.js';
 import type { BoardDefinition, BoardInput } from '../boards/definitions.js';
 import { canonicalTimeZone } from '../boards/periods.js';
 import type { ActionTypeInput } from '../scoring/action-types.js';
+import { recordConfigChange } from './audit.js';
 
 /**
  * Applies a configuration file at start-up, before the server listens: action
@@ -17,7 +18,7 @@ import type { ActionTypeInput } from '../scoring/action-types.js';
  * bump, no audit row), so restarting with the same file changes nothing. Each
  * applied change writes an audit_events row (kind CONFIG, actor config:<file>,
  * detail = the fields before and after) and counts in
- * scoreboard_config_changes_total.
+ * scoreboard_config_changes_total{source="file"}, like the mutations do.
  *
  * The file's shape was checked when it was read (src/config-file.ts). A value
  * only the database can judge (a board whose period fields cannot change once
@@ -27,14 +28,12 @@ import type { ActionTypeInput } from '../scoring/action-types.js';
  */
 
 export interface ConfigChange {
-  kind: 'actionType' | 'board' | 'achievement';
+  what: 'actionType' | 'board' | 'achievement';
   id: string;
   created: boolean;
   /** field -> [before, after] (before null on create). */
   changes: Record<string, [unknown, unknown]>;
 }
-
-const REASON = 'configuration file applied at start-up';
 
 /** Any fixed 64-bit number: instances starting together apply the file one after another. */
 const CONFIG_LOCK_KEY = 7_461_905_233_002;
@@ -56,10 +55,9 @@ async function applyEntries(services: Services, file: ConfigFile): Promise<Confi
   const actor = `config:${basename(file.path)}`;
   const applied: ConfigChange[] = [];
   const record = async (change: ConfigChange) => {
-    await services.prisma.$executeRaw`
-      INSERT INTO audit_events (kind, actor, reason, detail)
-      VALUES ('CONFIG', ${actor}, ${REASON}, ${JSON.stringify({ file: basename(file.path), ...change })}::jsonb)`;
-    services.metrics.configChanges.inc({ kind: change.kind, source: 'file' });
+    // The same audit row and counter as the mutations, with source "file".
+    const { what, ...detail } = change;
+    await recordConfigChange(services, actor, what, { ...detail, file: basename(file.path) }, 'file');
     services.logger.info({ actor, ...change }, 'configuration change applied');
     applied.push(change);
   };
@@ -139,7 +137,7 @@ function boardWouldChange(before: BoardDefinition, input: BoardInput): boolean {
   return Object.entries(wanted).some(([field, value]) => !same(before[field as keyof BoardDefinition], value));
 }
 
-function diff<T extends object>(kind: ConfigChange['kind'], id: string, before: T | null | undefined, after: T, fields: readonly (keyof T & string)[]): ConfigChange | undefined {
+function diff<T extends object>(what: ConfigChange['what'], id: string, before: T | null | undefined, after: T, fields: readonly (keyof T & string)[]): ConfigChange | undefined {
   const changes: Record<string, [unknown, unknown]> = {};
   for (const field of fields) {
     const from = before ? before[field] : null;
@@ -147,7 +145,7 @@ function diff<T extends object>(kind: ConfigChange['kind'], id: string, before: 
     if (!before || !same(from, to)) changes[field] = [plain(from), plain(to)];
   }
   if (before && Object.keys(changes).length === 0) return undefined;
-  return { kind, id, created: !before, changes };
+  return { what, id, created: !before, changes };
 }
 
 function plain(v: unknown): unknown {

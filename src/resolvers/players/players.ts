@@ -38,6 +38,12 @@ export class PlayerDirectory {
     this.remembered.delete(playerId);
   }
 
+  /** Whether an operator banned the player (read from Postgres each time: a ban is in force at once). */
+  async banned(playerId: string): Promise<boolean> {
+    const [row] = await this.deps.prisma.$queryRaw<{ banned: boolean }[]>`SELECT banned FROM players WHERE id = ${playerId}`;
+    return row?.banned === true;
+  }
+
   /** A player's stored attribute (as of their last authenticated request). */
   async attribute(playerId: string, name: string): Promise<string | null> {
     const [row] = await this.deps.prisma.$queryRaw<{ value: string | null }[]>`

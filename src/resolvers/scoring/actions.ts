@@ -42,13 +42,14 @@ export interface SubmitActionResult {
   /** Every board/period/segment the credit landed on, as the player stands there now. */
   standings: StandingResult[];
   /** The player right after this action (for a replay: as they are now). */
-  player: { id: string; username: string; score: number; reachedSeq: number; rank: number };
+  player: { id: string; username: string; score: number; reachedSeq: number; rank: number; hidden: boolean; banned: boolean };
 }
 
 export async function issueActionToken(services: Services, viewer: PlayerIdentity, actionType: string) {
   await services.actionTypes.enabled(actionType);
   await enforceLimit(services, 'ticket', viewer.playerId);
   await services.players.ensure(viewer);
+  if (await services.players.banned(viewer.playerId)) throw playerBanned();
   const ticket = await services.tickets.issue(viewer.playerId, actionType);
   return { actionId: ticket.actionId, actionType, token: ticket.token, expiresAt: new Date(ticket.expiresAtMs) };
 }
@@ -113,6 +114,7 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
     services.actionTypes.invalidate();
     throw new AppError('UNKNOWN_ACTION_TYPE', `Unknown action type "${input.actionType}"`);
   }
+  if (outcome.kind === 'banned') throw playerBanned();
   if (outcome.kind === 'no-player') {
     // ensure() remembered a row that is gone (e.g. the database was restored): forget and let the client retry.
     services.players.forget(viewer.playerId);
@@ -120,18 +122,20 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
   }
 
   services.metrics.actionsCredited.inc({ action_type: input.actionType });
-  const { credit, entries } = outcome;
+  const { credit, entries, hidden } = outcome;
   const byKey = new Map(plan!.targets.map((t) => [`${t.board}|${t.period}|${t.segment ?? ''}`, t]));
   // The definitions the credit was planned (and version-checked) with.
   const definitions = new Map(boards.map((b) => [b.id, b]));
   const standings = await Promise.all(
     entries.map(async (e): Promise<StandingResult> => {
       const view = byKey.get(`${e.board}|${e.period}|${e.segment ?? ''}`)!;
-      const standing = await services.ranking.apply(view, { playerId: viewer.playerId, username: viewer.username, score: e.score, reachedSeq: e.reachedSeq });
+      const entry = { playerId: viewer.playerId, username: viewer.username, score: e.score, reachedSeq: e.reachedSeq };
+      const standing = await services.ranking.apply(view, entry, { hidden });
       return { board: definitions.get(e.board)!, view, standing };
     }),
   );
-  void services.ranking.publishChanged(standings.map((s) => s.view));
+  // A hidden player's credit changes no board anyone else sees.
+  if (!hidden) void services.ranking.publishChanged(standings.map((s) => s.view));
   const global = standings.find((s) => s.board.id === GLOBAL_BOARD);
   const rank = global?.standing.position ?? 0;
   const newScore = Number(credit.newScore);
@@ -143,7 +147,7 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
     seq: global?.standing.seq ?? 0,
     replayed: false,
     standings: sortStandings(standings),
-    player: { id: viewer.playerId, username: viewer.username, score: newScore, reachedSeq: Number(credit.id), rank },
+    player: { id: viewer.playerId, username: viewer.username, score: newScore, reachedSeq: Number(credit.id), rank, hidden, banned: false },
   };
 }
 
@@ -176,7 +180,7 @@ async function replayOutcome(services: Services, viewer: PlayerIdentity, input: 
     if (!board) continue;
     const periodInfo = periodByKey(board, e.period);
     const view: ResolvedView = { board: e.board, period: e.period, segment: e.segment, periodInfo };
-    const standing = await services.ranking.standing(view, viewer.playerId);
+    const standing = await services.ranking.standing(view, viewer.playerId, { hidden: player.hidden || player.banned });
     if (standing) standings.push({ board, view, standing });
   }
   const global = standings.find((s) => s.board.id === GLOBAL_BOARD);
@@ -189,7 +193,7 @@ async function replayOutcome(services: Services, viewer: PlayerIdentity, input: 
     seq: global?.standing.seq ?? 0,
     replayed: true,
     standings: sortStandings(standings),
-    player: { id: player.id, username: player.username, score: Number(player.score), reachedSeq: Number(player.reachedSeq), rank },
+    player: { id: player.id, username: player.username, score: Number(player.score), reachedSeq: Number(player.reachedSeq), rank, hidden: player.hidden, banned: player.banned },
   };
 }
 
@@ -213,7 +217,11 @@ async function enforceLimit(services: Services, limiter: keyof typeof LIMITERS, 
   });
 }
 
-function isUniqueViolation(error: unknown): boolean {
+function playerBanned(): AppError {
+  return new AppError('PLAYER_BANNED', 'This player is banned: no action tickets and no credits');
+}
+
+export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } };
   return (
     e?.code === 'P2002' ||

@@ -54,7 +54,10 @@ export interface CreditedEntry {
 }
 
 export type CreditOutcome =
-  | { kind: 'credited'; credit: CreditRow; entries: CreditedEntry[] }
+  /** `hidden`: the player is hidden, so the entries stay off every cached board. */
+  | { kind: 'credited'; credit: CreditRow; entries: CreditedEntry[]; hidden: boolean }
+  /** The player is banned: nothing was written. */
+  | { kind: 'banned' }
   /** A board definition changed since the plan was made: plan again with fresh definitions. */
   | { kind: 'stale' }
   /** The type is unknown or disabled in the table itself. */
@@ -65,7 +68,8 @@ export type CreditOutcome =
  * ONE statement (one round trip, one transaction):
  * - share-locks the boards it writes to and checks that the plan still matches
  *   every enabled board for this type (else nothing is written: 'stale');
- * - locks and bumps the player's all-time score by the server's points;
+ * - locks and bumps the player's all-time score by the server's points, unless
+ *   the player is banned (checked under the row lock: a ban that commits first wins);
  * - adds the points to every planned board entry (reaching that score at this credit's id);
  * - writes the audit row with the old and new score and the entries touched.
  * The unique index on action_id is the final exactly-once guard: a duplicate
@@ -82,7 +86,18 @@ export async function creditAction(
   const known = JSON.stringify(plan.known.map((k) => ({ id: k.id, v: k.version })));
   const audit = JSON.stringify(plan.targets.map((t) => ({ board: t.board, period: t.period, segment: t.segment })));
   const rows = await prisma.$queryRaw<
-    { id: bigint | null; delta: number | null; oldScore: bigint | null; newScore: bigint | null; entries: [string, string, string, string, string][]; stale: boolean; typeOk: boolean; playerOk: boolean }[]
+    {
+      id: bigint | null;
+      delta: number | null;
+      oldScore: bigint | null;
+      newScore: bigint | null;
+      hidden: boolean | null;
+      entries: [string, string, string, string, string][];
+      stale: boolean;
+      typeOk: boolean;
+      playerOk: boolean;
+      banned: boolean;
+    }[]
   >`
     WITH t AS (
       SELECT points FROM action_types WHERE code = ${actionType} AND enabled
@@ -107,13 +122,13 @@ export async function creditAction(
         score_reached_at = clock_timestamp(),
         updated_at = clock_timestamp()
       FROM t
-      WHERE players.id = ${playerId} AND NOT EXISTS (SELECT 1 FROM stale)
-      RETURNING players.id, players.score, players.reached_seq, players.score_reached_at, t.points
+      WHERE players.id = ${playerId} AND NOT players.banned AND NOT EXISTS (SELECT 1 FROM stale)
+      RETURNING players.id, players.score, players.reached_seq, players.score_reached_at, t.points, players.hidden
     ), e AS (
-      INSERT INTO board_entries AS be (board_id, period_key, segment, player_id, score, reached_seq)
-      SELECT x.board_id, x.period_key, x.segment, p.id, p.points, p.reached_seq FROM p CROSS JOIN targets x
+      INSERT INTO board_entries AS be (board_id, period_key, segment, player_id, score, reached_seq, hidden)
+      SELECT x.board_id, x.period_key, x.segment, p.id, p.points, p.reached_seq, p.hidden FROM p CROSS JOIN targets x
       ON CONFLICT (board_id, period_key, segment, player_id)
-        DO UPDATE SET score = be.score + EXCLUDED.score, reached_seq = EXCLUDED.reached_seq
+        DO UPDATE SET score = be.score + EXCLUDED.score, reached_seq = EXCLUDED.reached_seq, hidden = EXCLUDED.hidden
       RETURNING be.board_id, be.period_key, be.segment, be.score, be.reached_seq
     ), c AS (
       INSERT INTO action_credits (id, player_id, action_id, action_type, delta, old_score, new_score, created_at, issued_at, entries)
@@ -121,11 +136,12 @@ export async function creditAction(
       FROM p
       RETURNING id, delta, old_score, new_score
     )
-    SELECT c.id, c.delta, c.old_score AS "oldScore", c.new_score AS "newScore",
+    SELECT c.id, c.delta, c.old_score AS "oldScore", c.new_score AS "newScore", (SELECT hidden FROM p) AS hidden,
       (SELECT coalesce(json_agg(json_build_array(board_id, period_key, segment, score::text, reached_seq::text)), '[]'::json) FROM e) AS entries,
       EXISTS (SELECT 1 FROM stale) AS stale,
       EXISTS (SELECT 1 FROM t) AS "typeOk",
-      EXISTS (SELECT 1 FROM players WHERE id = ${playerId}) AS "playerOk"
+      EXISTS (SELECT 1 FROM players WHERE id = ${playerId}) AS "playerOk",
+      EXISTS (SELECT 1 FROM players WHERE id = ${playerId} AND banned) AS banned
     FROM (SELECT 1) AS one LEFT JOIN c ON true`;
   const row = rows[0]!;
   if (row.id !== null) {
@@ -139,8 +155,11 @@ export async function creditAction(
         score: Number(score),
         reachedSeq: Number(reachedSeq),
       })),
+      hidden: row.hidden === true,
     };
   }
+  if (row.banned) return { kind: 'banned' };
+  if (!row.playerOk) return { kind: 'no-player' };
   if (!row.typeOk) return { kind: 'unknown-type' };
   if (row.stale) return { kind: 'stale' };
   return { kind: 'no-player' };
