@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file.js';
 
 /**
  * All configuration comes from the environment, validated here once.
@@ -84,6 +85,8 @@ const EnvSchema = z
     OTEL_TRACES_EXPORTER: z.string().trim().optional(),
     OTEL_SDK_DISABLED: z.enum(['true', 'false']).optional(),
     OTEL_SERVICE_NAME: z.string().trim().min(1).default('scoreboard'),
+    // Path of a JSON or YAML file with actionTypes, boards and achievements, upserted at start-up.
+    SCOREBOARD_CONFIG: z.string().trim().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET && env.ACTION_TOKEN_SECRET && env.JWT_SECRET === env.ACTION_TOKEN_SECRET) {
@@ -143,6 +146,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** On when OTEL_TRACES_EXPORTER names an exporter (not "none") and OTEL_SDK_DISABLED is not "true". */
   tracing: { enabled: boolean; serviceName: string };
+  /** SCOREBOARD_CONFIG, read and shape-checked; applied at start-up (src/resolvers/operators/config-file.ts). */
+  configFile?: ConfigFile;
 }
 
 export class ConfigError extends Error {
@@ -161,6 +166,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
   }
   const env = parsed.data;
+  let configFile: ConfigFile | undefined;
+  if (env.SCOREBOARD_CONFIG) {
+    try {
+      configFile = readConfigFile(env.SCOREBOARD_CONFIG);
+    } catch (error) {
+      if (error instanceof ConfigFileError) throw configFileProblem(error);
+      throw error;
+    }
+  }
   const production = env.NODE_ENV === 'production';
   const devSecret = (name: string) => (production ? undefined : loadOrCreateDevSecret(env.DATA_DIR, name));
   const jwtSecret = env.JWT_SECRET ?? (env.JWT_JWKS_URL ? undefined : devSecret('jwt-secret'));
@@ -215,7 +229,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         env.OTEL_TRACES_EXPORTER.split(',').some((e) => e.trim() && e.trim() !== 'none'),
       serviceName: env.OTEL_SERVICE_NAME,
     },
+    configFile,
   };
+}
+
+/** A configuration file's problems as a ConfigError (the process exits 78), each naming the file and the path. */
+export function configFileProblem(error: ConfigFileError): ConfigError {
+  return new ConfigError(error.problems.map((p) => `SCOREBOARD_CONFIG ${error.file}: ${p}`));
 }
 
 /**

@@ -15,7 +15,17 @@ async function main() {
     throw error;
   }
   const logger = createProcessLogger(config);
-  const app = await buildApp(config, logger);
+  let app;
+  try {
+    app = await buildApp(config, logger);
+  } catch (error) {
+    // A configuration file the mutations' validation refuses: nothing serves.
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
   await app.start();
 
   let stopping = false;

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Config } from './config.js';
+import { configFileProblem, type Config } from './config.js';
+import { ConfigFileError } from './config-file.js';
+import { applyConfigFile } from './resolvers/operators/config-file.js';
 import { DEV_SIGN_IN_PATH, devSignInEnabled, devSignInHandler } from './http/dev-sign-in.js';
 import { graphiqlHandler } from './http/graphiql.js';
 import { staticSiteHandler } from './http/static-site.js';
@@ -38,6 +40,17 @@ export async function buildApp(
   const tracing = config.tracing.enabled ? await startTracing(config.tracing, options.tracing) : undefined;
   if (tracing) logger.info({ serviceName: config.tracing.serviceName }, 'OpenTelemetry tracing on');
   const services = await createServices(config, logger, tracing);
+  if (config.configFile) {
+    // Before anything serves: a file the mutations would refuse stops start-up (exit 78).
+    try {
+      const changes = await applyConfigFile(services, config.configFile);
+      logger.info({ file: config.configFile.path, changes: changes.length }, 'configuration file applied');
+    } catch (error) {
+      await services.close().catch(() => {});
+      await tracing?.shutdown().catch(() => {});
+      throw error instanceof ConfigFileError ? configFileProblem(error) : error;
+    }
+  }
   // The global board is warm before the first request; other views warm on first use.
   const { view: globalView } = await resolveView(services.definitions, {}, async () => null);
   await services.ranking.scheduleRebuild(globalView, 'startup');

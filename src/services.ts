@@ -3,6 +3,7 @@ import { createPlayerJwtVerifier, type PlayerJwtVerifier } from './auth/player-j
 import { BoardDefinitions } from './resolvers/boards/definitions.js';
 import { MemoryRankingCache } from './resolvers/boards/memory-ranking-cache.js';
 import { BoardRanking } from './resolvers/boards/ranking.js';
+import { listenForRebuilds } from './resolvers/boards/rebuild-listener.js';
 import type { RankingCache } from './resolvers/boards/ranking-cache.js';
 import { RedisRankingCache } from './resolvers/boards/redis-ranking-cache.js';
 import { InProcessBus, RedisBus, type Bus } from './resolvers/live/bus.js';
@@ -124,6 +125,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
   const definitions = new BoardDefinitions({ prisma, bus, logger, attributeClaims: config.jwt.attributeClaims });
   const actionTypes = new ActionTypeTable({ prisma, bus, logger });
   const unsubscribers = [await definitions.start(), await actionTypes.start()];
+  let rebuildListener: { close(): Promise<void> } | undefined;
   const services: Services = {
     config,
     logger,
@@ -157,6 +159,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     },
     async close() {
       for (const stop of unsubscribers) stop();
+      await rebuildListener?.close();
       await bus.close();
       await Promise.allSettled(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
       await db.close();
@@ -168,7 +171,42 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
   services.boardFeed = await createBoardFeed(services);
   services.standingFeed = await createStandingFeed(services);
   services.achievementFeed = await createAchievementFeed(services);
+  // The cache is in this process's memory: another process (an import) asks for rebuilds through Postgres.
+  if (config.database.url && !config.redis.url) {
+    rebuildListener = await listenForRebuilds({ url: config.database.url, ranking: services.ranking, definitions, logger });
+  }
   return services;
+}
+
+/**
+ * What a one-off process (the bulk import) needs to rebuild the shared ranking
+ * cache and tell every running instance, without the rest of the app. Undefined
+ * without Redis: each server then keeps its cache in its own memory and rebuilds
+ * it itself (on PostgreSQL after a NOTIFY, see rebuild-listener.ts; the embedded
+ * database cannot be shared with a running server at all).
+ */
+export async function createSharedRanking(
+  config: Config,
+  db: Database,
+  logger: Logger,
+): Promise<{ ranking: BoardRanking; definitions: BoardDefinitions; metrics: Metrics; close(): Promise<void> } | undefined> {
+  if (!config.redis.url) return undefined;
+  const redis = await connectRedis(config.redis.url, logger, 'commands');
+  const subscriber = await connectRedis(config.redis.url, logger, 'subscriber');
+  const bus = new RedisBus(redis, subscriber, config.redis.keyPrefix, (error, what) => logger.warn({ err: error.message, what }, 'bus command failed'));
+  const metrics = createMetrics();
+  const cache = new RedisRankingCache(redis, config.redis.keyPrefix);
+  const ranking = new BoardRanking({ prisma: db.prisma, cache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds });
+  const definitions = new BoardDefinitions({ prisma: db.prisma, bus, logger, attributeClaims: config.jwt.attributeClaims });
+  return {
+    ranking,
+    definitions,
+    metrics,
+    async close() {
+      await bus.close();
+      await Promise.allSettled([redis, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
 }
 
 /**

@@ -111,9 +111,7 @@ const EXP_TOLERANCE_SECONDS = 5;
 function identityFrom(payload: JWTPayload, config: Config['jwt']): PlayerIdentity {
   const sub = payload.sub;
   // The id is stored and shown as is: no control or invisible characters, not blank.
-  if (typeof sub !== 'string' || sub.length > 128 || sub.trim().length === 0 || INVISIBLE.test(sub)) {
-    throw unauthenticated('JWT sub is invalid');
-  }
+  if (!isValidPlayerId(sub)) throw unauthenticated('JWT sub is invalid');
   const name = [payload.preferred_username, payload.name].map(displayName).find((v) => v.length > 0);
   return {
     playerId: sub,
@@ -121,6 +119,18 @@ function identityFrom(payload: JWTPayload, config: Config['jwt']): PlayerIdentit
     roles: rolesFrom(payload[config.rolesClaim]),
     attributes: attributesFrom(payload, config.attributeClaims),
   };
+}
+
+/** A player id (JWT `sub`) is stored and shown as is: 1..128 characters, not blank, nothing invisible. */
+export function isValidPlayerId(id: unknown): id is string {
+  return typeof id === 'string' && id.length <= 128 && id.trim().length > 0 && !INVISIBLE.test(id);
+}
+
+/** An attribute value as kept on the player ('' when unusable): trimmed, 1..64 visible characters, `country` upper-cased. */
+export function attributeValue(claim: string, raw: string): string {
+  const value = raw.trim();
+  if (!value || value.length > MAX_ATTRIBUTE_LENGTH || INVISIBLE.test(value)) return '';
+  return claim === 'country' ? value.toUpperCase() : value;
 }
 
 /** Control, format (bidi overrides, zero-width), private-use, unassigned and separator characters other than the space. */
@@ -161,10 +171,9 @@ function attributesFrom(payload: JWTPayload, claims: string[]): Record<string, s
   const out: Record<string, string> = {};
   for (const claim of claims) {
     const raw = payload[claim];
-    let value = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : undefined;
-    if (!value || value.length > MAX_ATTRIBUTE_LENGTH || INVISIBLE.test(value)) continue;
-    if (claim === 'country') value = value.toUpperCase();
-    out[claim] = value;
+    const text = typeof raw === 'string' ? raw : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : '';
+    const value = attributeValue(claim, text);
+    if (value) out[claim] = value;
   }
   return out;
 }

@@ -171,6 +171,7 @@ builder.mutationField('upsertAchievement', (t) =>
         (codes) => ctx.services.actionTypes.existing(codes),
         operator.playerId,
       );
+      ctx.services.metrics.configChanges.inc({ what: 'achievement', source: 'mutation' });
       ctx.services.logger.info({ actor: operator.playerId, achievement: saved.code }, 'achievement upserted');
       return saved;
     },

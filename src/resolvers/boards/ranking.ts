@@ -192,6 +192,18 @@ export class BoardRanking {
     return task;
   }
 
+  /**
+   * Replaces a view's cache with Postgres' truth after a change made outside
+   * this process's cache (an import: scores set lower, entries removed). A
+   * rebuild swaps the view in whole, so that is a fresh rebuild; one already in
+   * progress here may have read Postgres before the change, so it is waited
+   * for first. Tells every instance when done.
+   */
+  async replaceFromDatabase(view: ResolvedView, reason: string): Promise<void> {
+    await this.rebuilding.get(viewId(view));
+    await this.scheduleRebuild(view, reason);
+  }
+
   private async rebuild(view: ResolvedView, reason: string): Promise<void> {
     const started = Date.now();
     // Begun before the truth is read: what changes meanwhile is carried into the swap.

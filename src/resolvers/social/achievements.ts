@@ -135,7 +135,7 @@ export class Achievements {
          RETURNING code, title, description, kind, board_id AS board, threshold, action_type AS "actionType", enabled
          ), audited AS (
            INSERT INTO audit_events (kind, actor, detail)
-           SELECT 'CONFIG', $9, jsonb_build_object('achievement', to_jsonb(saved)) FROM saved
+           SELECT 'CONFIG', $9, jsonb_build_object('what', 'achievement', 'id', saved.code, 'achievement', to_jsonb(saved)) FROM saved
          )
          SELECT * FROM saved`,
         next.code,
