@@ -1,6 +1,11 @@
 import { expect, it } from 'vitest';
 import {
+  AcceptFriendDocument,
   AuditLogDocument,
+  FriendsLeaderboardDocument,
+  MyStandingChangedDocument,
+  RequestFriendDocument,
+  type MyStandingChangedSubscription,
   BanPlayerDocument,
   BoardChangedDocument,
   BoardLeaderboardDocument,
@@ -305,6 +310,45 @@ describeBackends(
       const rest = expectNoGraphQLErrors(await f.app.gql(AuditLogDocument, { player: p.id, actionId: actions[2]!.actionId, after: both.endCursor }, op.token)).auditLog;
       expect(rest.entries.map((e) => e.kind)).toEqual(['CREDIT']);
       expect(rest.hasNextPage).toBe(false);
+    });
+
+    it('a hidden player leaves friends boards and live standings: those below move up at once, and back down on unhide', async () => {
+      const { type, board: id, op } = await privateBoard(f);
+      const [a, b, c] = [await f.player('lead'), await f.player('mid'), await f.player('low')];
+      for (const [i, p] of [a, b, c].entries()) for (let k = 0; k < 3 - i; k++) await act(f, p.token, type, k);
+      for (const friend of [a, b]) {
+        expectNoGraphQLErrors(await f.app.gql(RequestFriendDocument, { player: friend.id }, c.token));
+        expectNoGraphQLErrors(await f.at(1).gql(AcceptFriendDocument, { player: c.id }, friend.token));
+      }
+      const friendsBoard = async () =>
+        expectNoGraphQLErrors(await f.at(1).gql(FriendsLeaderboardDocument, { board: id }, c.token)).friendsLeaderboard.entries.map((e) => [e.player.id, e.position]);
+      expect(await friendsBoard()).toEqual([
+        [a.id, 1],
+        [b.id, 2],
+        [c.id, 3],
+      ]);
+      const live = collect(f.at(1).ws(c.token), MyStandingChangedDocument, { board: id });
+      const rank = (e: MyStandingChangedSubscription) => e.myStandingChanged.standing?.position;
+      await waitFor(() => live.events.length > 0, 10_000, 'the first standing');
+      expect(rank(live.events[0]!)).toBe(3);
+
+      expectNoGraphQLErrors(await f.app.gql(HidePlayerDocument, { player: a.id, reason: 'smurf' }, op.token));
+      await waitFor(() => live.events.some((e) => rank(e) === 2), 10_000, 'moving up to 2 live');
+      expect(await friendsBoard()).toEqual([
+        [b.id, 1],
+        [c.id, 2],
+      ]);
+      expectNoGraphQLErrors(await f.app.gql(UnhidePlayerDocument, { player: a.id, reason: 'not a smurf' }, op.token));
+      const back = await waitFor(() => live.events.find((e, i) => i > 0 && rank(e) === 3), 10_000, 'back to 3 live');
+      expect(back.myStandingChanged.previousRank).toBe(2);
+      expect(back.myStandingChanged.overtakenBy.map((p) => p.id)).toEqual([a.id]);
+      expect(await friendsBoard()).toEqual([
+        [a.id, 1],
+        [b.id, 2],
+        [c.id, 3],
+      ]);
+      expect(live.errors).toEqual([]);
+      live.unsubscribe();
     });
 
     it('rebuildRankings restores the truth after the cache was tampered with', async () => {
