@@ -36,6 +36,30 @@ export function createMetrics() {
       registers: [registry],
     }),
     cacheRebuilds: new Counter({ name: 'scoreboard_cache_rebuilds_total', help: 'Ranking cache rebuilds from Postgres', labelNames: ['reason'], registers: [registry] }),
+    replicaReads: new Counter({
+      name: 'scoreboard_replica_reads_total',
+      help: 'History reads answered by the read replica',
+      labelNames: ['what'],
+      registers: [registry],
+    }),
+    replicaFallbacks: new Counter({
+      name: 'scoreboard_replica_fallbacks_total',
+      help: 'History reads answered by the primary instead of the replica: error (the replica failed), down (left alone after a failure), lagging (it had not replayed the rows yet)',
+      labelNames: ['what', 'reason'],
+      registers: [registry],
+    }),
+    replicaLagSeconds: new Gauge({
+      name: 'scoreboard_replica_lag_seconds',
+      help: 'Replay lag of the read replica (0 = it replayed all it received; -1 = it did not answer)',
+      registers: [registry],
+    }),
+    replicaUp: new Gauge({ name: 'scoreboard_replica_up', help: '1 when the read replica answered the last check', registers: [registry] }),
+    reconcileRuns: new Counter({
+      name: 'scoreboard_reconcile_runs_total',
+      help: 'Cache reconciliations: trigger (interval, redis-reconnect) and outcome (done, locked = another instance holds the lock, failed)',
+      labelNames: ['trigger', 'outcome'],
+      registers: [registry],
+    }),
     cacheRepairs: new Counter({ name: 'scoreboard_cache_repairs_total', help: 'Ranking cache entries repaired by reconcile', registers: [registry] }),
   };
 }

@@ -1,11 +1,11 @@
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { createPlayerJwtVerifier, type PlayerJwtVerifier } from './auth/player-jwt.js';
 import { BoardDefinitions } from './resolvers/boards/definitions.js';
 import { MemoryRankingCache } from './resolvers/boards/memory-ranking-cache.js';
 import { BoardRanking } from './resolvers/boards/ranking.js';
 import type { RankingCache } from './resolvers/boards/ranking-cache.js';
 import { RedisRankingCache } from './resolvers/boards/redis-ranking-cache.js';
-import { InProcessBus, RedisBus, type Bus } from './resolvers/live/bus.js';
+import { InProcessBus, RedisBus, ShardedRedisBus, type Bus } from './resolvers/live/bus.js';
 import { PlayerDirectory } from './resolvers/players/players.js';
 import { createActionTickets, type ActionTickets } from './resolvers/scoring/action-ticket.js';
 import { ActionTypeTable } from './resolvers/scoring/action-types.js';
@@ -17,9 +17,12 @@ import {
   type OnFallback,
   type RateLimiter,
 } from './resolvers/scoring/rate-limiter.js';
-import { redactUrl, type Config } from './config.js';
+import type { Config } from './config.js';
 import { createBoardFeed, type BoardFeed } from './resolvers/live/board-feed.js';
-import { openDatabase, type Database, type PrismaClient } from './db/database.js';
+import { openDatabase, openReplica, type Database, type PrismaClient } from './db/database.js';
+import { createHistoryReads, type HistoryReads } from './db/history.js';
+import { inProcessLocks, redisLocks, type Locks } from './db/locks.js';
+import { connectRedis, hasShardedPubSub, redisDescription, type RedisClient } from './db/redis.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Tracing } from './tracing.js';
@@ -34,7 +37,13 @@ export interface Services {
   metrics: Metrics;
   db: Database;
   prisma: PrismaClient;
-  redis?: Redis;
+  /**
+   * History reads (final standings, past periods, the audit log): the read
+   * replica when DATABASE_REPLICA_URL is set, falling back to the primary.
+   */
+  history: HistoryReads;
+  /** One Redis server or a Redis Cluster (same commands); undefined = in-process. */
+  redis?: RedisClient;
   rankingCache: RankingCache;
   /** Standings of every board view: cache first, Postgres when it cannot answer. */
   ranking: BoardRanking;
@@ -67,14 +76,15 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
   logger.info({ database: db.description, applied }, 'database ready');
 
   const metrics = createMetrics();
-  const redisClients: Redis[] = [];
+  const redisClients: RedisClient[] = [];
   let rankingCache: RankingCache;
   let bus: Bus;
   let actionLimiter: RateLimiter;
   let ticketLimiter: RateLimiter;
   let replayLimiter: RateLimiter;
   let requestLimiter: RateLimiter | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
+  let locks: Locks = inProcessLocks;
 
   // Logged at most once per limiter per minute (an outage would otherwise log every request); counted every time.
   const lastLogged = new Map<string, number>();
@@ -88,19 +98,28 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
 
   const { actionsPerWindow, ticketsPerWindow, replaysPerWindow, windowSeconds } = config.rateLimit;
   const perIp = config.http.ratePerIp;
-  if (config.redis.url) {
+  if (config.redis.url || config.redis.clusterNodes) {
     const prefix = config.redis.keyPrefix;
-    redis = await connectRedis(config.redis.url, logger, 'commands');
+    redis = await connectRedis(config.redis, logger, 'commands');
+    redisClients.push(redis);
     tracing?.traceRedis(redis);
-    const subscriber = await connectRedis(config.redis.url, logger, 'subscriber');
-    redisClients.push(redis, subscriber);
+    const subscriber = await connectRedis(config.redis, logger, 'subscriber');
+    redisClients.push(subscriber);
     rankingCache = new RedisRankingCache(redis, prefix);
-    bus = new RedisBus(redis, subscriber, prefix, (error, what) => logger.warn({ err: error.message, what }, 'bus command failed'));
+    locks = redisLocks(redis, prefix);
+    const busError = (error: Error, what: string) => logger.warn({ err: error.message, what }, 'bus command failed');
+    if (redis instanceof Cluster && subscriber instanceof Cluster && (await hasShardedPubSub(redis))) {
+      bus = new ShardedRedisBus(redis, subscriber, prefix, busError);
+      logger.info('bus: sharded pub/sub (SPUBLISH/SSUBSCRIBE)');
+    } else {
+      if (redis instanceof Cluster) logger.warn('bus: this Redis Cluster has no sharded pub/sub (Redis < 7); classic PUBLISH is copied to every node');
+      bus = new RedisBus(redis, subscriber, prefix, busError);
+    }
     actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds, fallback('action'));
     ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds, fallback('ticket'));
     replayLimiter = redisRateLimiter(redis, `${prefix}rl:replay`, replaysPerWindow, windowSeconds, fallback('replay'));
     if (perIp > 0) requestLimiter = redisRequestLimiter(redis, `${prefix}rl:http`, perIp, fallback('http'));
-    logger.info({ redis: redactUrl(config.redis.url) }, 'redis ready');
+    logger.info({ redis: redisDescription(config.redis) }, 'redis ready');
   } else {
     rankingCache = new MemoryRankingCache();
     bus = new InProcessBus();
@@ -112,6 +131,14 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
 
   // PGlite is Postgres too: same SQL, same system name.
   const prisma = tracing ? tracing.traceDatabase(db.prisma, 'postgresql') : db.prisma;
+  const replica = config.database.replicaUrl ? openReplica(config.database.replicaUrl, config.database.poolSize) : undefined;
+  if (replica) logger.info({ replica: replica.description }, 'history reads go to the replica');
+  const history = createHistoryReads({
+    primary: prisma,
+    replica: replica && { prisma: tracing ? tracing.traceDatabase(replica.prisma, 'postgresql') : replica.prisma, close: replica.close },
+    logger,
+    metrics,
+  });
   const definitions = new BoardDefinitions({ prisma, bus, logger, attributeClaims: config.jwt.attributeClaims });
   const actionTypes = new ActionTypeTable({ prisma, bus, logger });
   const unsubscribers = [await definitions.start(), await actionTypes.start()];
@@ -123,7 +150,8 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     prisma,
     redis,
     rankingCache,
-    ranking: new BoardRanking({ prisma, cache: rankingCache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds }),
+    history,
+    ranking: new BoardRanking({ prisma, history, locks, cache: rankingCache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds }),
     definitions,
     actionTypes,
     players: new PlayerDirectory({ prisma, cache: rankingCache, logger }),
@@ -141,46 +169,18 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
       const checks: Record<string, boolean> = {};
       checks.database = await db.prisma.$queryRaw`SELECT 1`.then(() => true, () => false);
       if (redis) checks.redis = await redis.ping().then((r) => r === 'PONG', () => false);
+      // A replica that is down is not a reason to take the instance out: history falls back to the primary.
       return checks;
     },
     async close() {
       for (const stop of unsubscribers) stop();
       await bus.close();
       await Promise.allSettled(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
+      await history.close();
       await db.close();
     },
   };
   // Live boards read through the services above; built last, once.
   services.boardFeed = await createBoardFeed(services);
   return services;
-}
-
-/**
- * Connected before anything listens (lazyConnect + await connect), and without an
- * offline queue afterwards: while Redis is down, commands fail at once instead of
- * piling up, so callers can fall back to Postgres.
- */
-async function connectRedis(url: string, logger: Logger, role: string): Promise<Redis> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectionName: `scoreboard-${role}`,
-    maxRetriesPerRequest: 1,
-    // Concurrent requests share round trips to Redis.
-    enableAutoPipelining: role !== 'subscriber',
-    connectTimeout: 5_000,
-    commandTimeout: role === 'subscriber' ? undefined : 2_000,
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
-  });
-  let down = false;
-  client.on('error', (error) => {
-    if (!down) logger.warn({ role, err: error.message }, 'redis connection error');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) logger.info({ role }, 'redis connection back');
-    down = false;
-  });
-  await client.connect();
-  client.options.enableOfflineQueue = role === 'subscriber';
-  return client;
 }

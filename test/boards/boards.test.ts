@@ -295,5 +295,5 @@ describeBackends(
       expect(expectNoGraphQLErrors(await f.app.gql(LeaderboardDocument, { first: 3 })).leaderboard.entries.length).toBeLessThanOrEqual(3);
     });
   },
-  { instances: 2 },
+  { instances: 2, cluster: true },
 );

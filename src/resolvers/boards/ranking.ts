@@ -1,4 +1,6 @@
 import type { PrismaClient } from '../../db/database.js';
+import type { HistoryReads } from '../../db/history.js';
+import type { Locks } from '../../db/locks.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { Bus } from '../live/bus.js';
@@ -27,9 +29,15 @@ const FINAL_SEQ_BASE = 2 ** 52;
 /** A finished period's cache keys live this long after the period became final (late reads are cheap). */
 const CACHE_GRACE_MS = 3_600_000;
 const REBUILD_CHUNK = 5_000;
+/** A rebuild lease outlives any rebuild; it is released at the end, and expires if its holder dies. */
+const REBUILD_LEASE_MS = 60_000;
 
 export interface RankingDeps {
   prisma: PrismaClient;
+  /** Frozen (final) standings are history: the replica when there is one. */
+  history: HistoryReads;
+  /** One rebuild of a view across the instances (each would otherwise take an epoch of its own). */
+  locks: Locks;
   cache: RankingCache;
   bus: Bus;
   logger: Logger;
@@ -47,9 +55,6 @@ export class BoardRanking {
   private readonly lastSeq = new Map<string, number>();
   /** One rebuild at a time per view; concurrent callers share it. */
   private readonly rebuilding = new Map<string, Promise<void>>();
-  /** Frozen final views (they never change again): total and last credit id. */
-  private readonly frozen = new Map<string, { total: number; lastSeq: number }>();
-
   constructor(private readonly deps: RankingDeps) {}
 
   get cache(): RankingCache {
@@ -177,6 +182,24 @@ export class BoardRanking {
   }
 
   private async rebuild(view: ResolvedView, reason: string): Promise<void> {
+    const release = await this.deps.locks.tryLock(`rebuild:{${viewId(view)}}`, REBUILD_LEASE_MS);
+    if (!release) return this.awaitOthersRebuild(view);
+    try {
+      await this.rebuildLocked(view, reason);
+    } finally {
+      await release().catch((error: Error) => this.deps.logger.warn({ err: error.message, view: viewId(view) }, 'rebuild lease release failed (it expires)'));
+    }
+  }
+
+  /** Another instance is rebuilding this view: wait until it is warm (or the lease ends), so callers then merge into it. */
+  private async awaitOthersRebuild(view: ResolvedView): Promise<void> {
+    const name = `rebuild:{${viewId(view)}}`;
+    while ((await this.deps.cache.seq(view)) === null && (await this.deps.locks.held(name))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private async rebuildLocked(view: ResolvedView, reason: string): Promise<void> {
     const started = Date.now();
     const [{ epoch }] = await this.deps.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT nextval('board_epoch_seq') AS epoch`;
     const entries = await this.allFromDatabase(view);
@@ -214,34 +237,42 @@ export class BoardRanking {
     }
   }
 
-  /** A final view's frozen summary, if the finalization job has run for it. */
-  private async frozenView(view: ResolvedView): Promise<{ total: number; lastSeq: number } | undefined> {
+  /**
+   * A final view's frozen rows, read by `read` together with the period's summary
+   * from the same database (the replica when it has replayed the freeze, else the
+   * primary); undefined while the finalization job has not run for it.
+   */
+  private async frozenRead<T>(view: ResolvedView, read: (db: PrismaClient, frozen: FrozenSummary) => Promise<T>): Promise<{ frozen: FrozenSummary; value: T } | undefined> {
     if (!this.final(view)) return undefined;
-    const id = viewId(view);
-    const known = this.frozen.get(id);
-    if (known) return known;
-    const [row] = await this.deps.prisma.$queryRaw<{ total: number; lastSeq: bigint }[]>`
-      SELECT total, last_seq AS "lastSeq" FROM board_final_periods
-      WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)}`;
-    if (!row) return undefined;
-    const summary = { total: row.total, lastSeq: Number(row.lastSeq) };
-    if (this.frozen.size > 10_000) this.frozen.clear();
-    this.frozen.set(id, summary);
-    return summary;
+    return this.deps.history.read(
+      async (db) => {
+        const [row] = await db.$queryRaw<{ total: number; lastSeq: bigint }[]>`
+          SELECT total, last_seq AS "lastSeq" FROM board_final_periods
+          WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)}`;
+        if (!row) return undefined;
+        // The summary and the positions are written by one statement: a database that has one has both.
+        const frozen = { total: row.total, lastSeq: Number(row.lastSeq) };
+        return { frozen, value: await read(db, frozen) };
+      },
+      // Not frozen on the replica may mean "not replayed yet": the primary decides.
+      { what: 'final-standings', complete: (r) => r !== undefined },
+    );
   }
 
   async pageFromDatabase(view: ResolvedView, offset: number, n: number): Promise<BoardPage> {
     const segment = segmentColumn(view);
-    const frozen = await this.frozenView(view);
-    if (frozen) {
+    const read = await this.frozenRead(view, (db) =>
       // Frozen positions: an index range scan, O(log n + n).
-      const rows = await this.deps.prisma.$queryRaw<(EntryRow & { position: number; competition: number; dense: number })[]>`
+      db.$queryRaw<(EntryRow & { position: number; competition: number; dense: number })[]>`
         SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq",
           be.final_position AS position, be.final_competition AS competition, be.final_dense AS dense
         FROM board_entries be JOIN players p ON p.id = be.player_id
         WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment}
           AND be.final_position > ${offset} AND be.final_position <= ${offset + n}
-        ORDER BY be.final_position`;
+        ORDER BY be.final_position`,
+    );
+    if (read) {
+      const { frozen, value: rows } = read;
       return {
         seq: FINAL_SEQ_BASE + frozen.lastSeq,
         total: frozen.total,
@@ -272,12 +303,14 @@ export class BoardRanking {
 
   async standingFromDatabase(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
     const segment = segmentColumn(view);
-    const frozen = await this.frozenView(view);
-    if (frozen) {
+    const read = await this.frozenRead(view, (db) =>
       // One primary-key lookup.
-      const [r] = await this.deps.prisma.$queryRaw<{ score: bigint; position: number; competition: number; dense: number }[]>`
+      db.$queryRaw<{ score: bigint; position: number; competition: number; dense: number }[]>`
         SELECT score, final_position AS position, final_competition AS competition, final_dense AS dense FROM board_entries
-        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`;
+        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`,
+    );
+    if (read) {
+      const { frozen, value: [r] } = read;
       if (!r) return undefined;
       return { position: r.position, competitionRank: r.competition, denseRank: r.dense, score: Number(r.score), total: frozen.total, seq: FINAL_SEQ_BASE + frozen.lastSeq };
     }
@@ -317,6 +350,11 @@ export class BoardRanking {
     if (this.final(view)) return FINAL_SEQ_BASE + Number(stats.last ?? 0);
     return this.lastKnownSeq(view);
   }
+}
+
+interface FrozenSummary {
+  total: number;
+  lastSeq: number;
 }
 
 interface EntryRow {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../db/redis.js';
 import {
   EPOCH_FACTOR,
   MAX_BOARD_SIZE,
@@ -214,7 +214,7 @@ if r <= ${MAX_BOARD_SIZE} then redis.call('HSET', KEYS[6], r, seq) end
 return 1`;
 
 type Reply = (string | number | null | Reply)[];
-type Scripted = Redis & {
+type Scripted = RedisClient & {
   boardMerge(...args: (string | number)[]): Promise<Reply | null>;
   boardBeginEpoch(...args: (string | number)[]): Promise<number>;
   boardFinishEpoch(...args: (string | number)[]): Promise<number>;
@@ -231,7 +231,7 @@ export class RedisRankingCache implements RankingCache {
   private readonly viewsKey: string;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.viewsKey = `${prefix}views`;
