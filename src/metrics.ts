@@ -29,6 +29,11 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    liveSnapshotReads: new Counter({
+      name: 'scoreboard_live_snapshot_reads_total',
+      help: 'Board reads for the first snapshot of new live subscribers (subscribers arriving together share one)',
+      registers: [registry],
+    }),
     liveFlushes: new Counter({
       name: 'scoreboard_live_flushes_total',
       help: 'Live board flushes after change notices: leading (at once, nothing sent in the last window) or trailing (end of the window)',

@@ -53,6 +53,10 @@ export interface ResolvedView extends BoardView {
 export class BoardRanking {
   /** Highest seq this instance has seen per view: the answer while the cache is unreachable. */
   private readonly lastSeq = new Map<string, number>();
+  /** Views whose last cache call failed (Redis down): Postgres answers them, with a seq that moves. */
+  private readonly unreachable = new Set<string>();
+  /** Per view, the highest seq served from Postgres while the cache was down: the cache must pass it. */
+  private readonly servedWhileDown = new Map<string, number>();
   /** One rebuild at a time per view; concurrent callers share it. */
   private readonly rebuilding = new Map<string, Promise<void>>();
   constructor(private readonly deps: RankingDeps) {}
@@ -109,12 +113,14 @@ export class BoardRanking {
       try {
         const cached = await this.deps.cache.standing(view, playerId);
         if (cached !== null) {
+          this.reachable(view, cached?.seq);
           if (cached) cached.seq = this.noteSeq(view, cached.seq);
           return cached;
         }
+        this.reachable(view);
         await this.coldRead(view);
       } catch (error) {
-        this.cacheDown(error);
+        this.cacheDown(error, view);
       }
     }
     return this.standingFromDatabase(view, playerId);
@@ -133,8 +139,10 @@ export class BoardRanking {
         await this.scheduleRebuild(view, 'cold');
         applied = await this.deps.cache.apply(view, entry, expireAt);
       }
+      this.reachable(view, applied?.seq);
       if (applied && applied.position > 0) return { ...applied, seq: this.noteSeq(view, applied.seq) };
     } catch (error) {
+      this.unreachable.add(viewId(view));
       this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache update failed; will rebuild');
       void this.scheduleRebuild(view, 'apply-failed');
     }
@@ -144,15 +152,35 @@ export class BoardRanking {
   private async fromCache(view: ResolvedView, read: () => Promise<BoardPage | null>): Promise<BoardPage | null> {
     try {
       const page = await read();
+      this.reachable(view, page?.seq);
       if (page) {
         page.seq = this.noteSeq(view, page.seq);
         return page;
       }
       await this.coldRead(view);
     } catch (error) {
-      this.cacheDown(error);
+      this.cacheDown(error, view);
     }
     return null;
+  }
+
+  /** True while some view's cache could not be reached: live boards then poll Postgres (no change notices arrive). */
+  degraded(): boolean {
+    return this.unreachable.size > 0;
+  }
+
+  /**
+   * The cache answered again. If this instance served the view from Postgres
+   * meanwhile, with a seq the cache's own has not passed, the cache also missed
+   * those changes: it is rebuilt (a new epoch, above every seq served).
+   */
+  private reachable(view: ResolvedView, cacheSeq?: number) {
+    const id = viewId(view);
+    this.unreachable.delete(id);
+    const served = this.servedWhileDown.get(id);
+    if (served === undefined) return;
+    this.servedWhileDown.delete(id);
+    if (cacheSeq === undefined || cacheSeq < served) void this.scheduleRebuild(view, 'after-outage');
   }
 
   /**
@@ -165,8 +193,9 @@ export class BoardRanking {
     if (row?.any) void this.scheduleRebuild(view, 'cold');
   }
 
-  private cacheDown(error: unknown) {
-    this.deps.logger.warn({ err: (error as Error).message }, 'ranking cache unavailable; reading Postgres');
+  private cacheDown(error: unknown, view: ResolvedView) {
+    this.unreachable.add(viewId(view));
+    this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache unavailable; reading Postgres');
   }
 
   /** Rebuilds one view from Postgres once at a time per instance; concurrent callers share it. */
@@ -294,7 +323,7 @@ export class BoardRanking {
     const first = entries[0];
     const ranks = first ? await this.ranksFromDatabase(view, first.score) : { competition: 0, dense: 0 };
     return {
-      seq: this.databaseSeq(view, stats),
+      seq: await this.databaseSeq(view, stats),
       total: Number(stats.total),
       entries: rankRun(entries, offset + 1, ranks.competition, ranks.dense),
       prefixSeqs: [],
@@ -334,7 +363,7 @@ export class BoardRanking {
       denseRank: ranks.dense,
       score: Number(row.score),
       total: Number(counts.total),
-      seq: this.databaseSeq(view, counts),
+      seq: await this.databaseSeq(view, counts),
     };
   }
 
@@ -345,10 +374,22 @@ export class BoardRanking {
     return { competition: Number(r.higher) + 1, dense: Number(r.distinctHigher) + 1 };
   }
 
-  /** Live views: the last seq seen; final views: derived from their data, so the same everywhere. */
-  private databaseSeq(view: ResolvedView, stats: { last: bigint | null }): number {
+  /**
+   * Final views: derived from their data, so the same everywhere. Live views
+   * while the cache is down: above any seq the cache gave them (the latest epoch
+   * taken, plus half an epoch: within one epoch a view changes fewer than 2^31
+   * times) plus the view's latest credit id, so it moves with every credit and
+   * every instance derives the same; never lower than this instance has served.
+   * Otherwise (a cold view being rebuilt): the last seq seen.
+   */
+  private async databaseSeq(view: ResolvedView, stats: { last: bigint | null }): Promise<number> {
     if (this.final(view)) return FINAL_SEQ_BASE + Number(stats.last ?? 0);
-    return this.lastKnownSeq(view);
+    const id = viewId(view);
+    if (!this.unreachable.has(id)) return this.lastKnownSeq(view);
+    const [{ epoch }] = await this.deps.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT last_value AS epoch FROM board_epoch_seq`;
+    const seq = this.noteSeq(view, Number(epoch) * EPOCH_FACTOR + EPOCH_FACTOR / 2 + Number(stats.last ?? 0));
+    this.servedWhileDown.set(id, seq);
+    return seq;
   }
 }
 

@@ -30,6 +30,8 @@ export interface Bus {
   subscribe<T extends Topic>(topic: T, handler: (payload: Topics[T]) => void): Promise<() => void>;
   /** Called after the bus connection came back: messages may have been missed meanwhile. */
   onReconnect(handler: () => void): void;
+  /** Called when the bus connection is lost: no notices arrive until onReconnect. */
+  onDisconnect(handler: () => void): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,10 @@ export class InProcessBus implements Bus {
   }
 
   onReconnect() {
+    // Never disconnects.
+  }
+
+  onDisconnect() {
     // Never disconnects.
   }
 
@@ -93,6 +99,16 @@ export class RedisBus implements Bus {
     this.subscriber.on('ready', () => {
       if (first) handler();
       first = true;
+    });
+  }
+
+  onDisconnect(handler: () => void) {
+    let connected = this.subscriber.status === 'ready';
+    this.subscriber.on('ready', () => (connected = true));
+    this.subscriber.on('close', () => {
+      if (!connected) return;
+      connected = false;
+      handler();
     });
   }
 
@@ -163,6 +179,10 @@ export class ShardedRedisBus implements Bus {
       lost = false;
       handler();
     });
+  }
+
+  onDisconnect(handler: () => void) {
+    this.subscriber.on('-subscriber', handler);
   }
 
   async close() {
