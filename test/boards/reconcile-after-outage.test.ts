@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LeaderboardDocument } from '../../sdk/generated/graphql.js';
+import { expectNoGraphQLErrors, startInstance, waitFor, type Instance } from '../support/app.js';
+import { createBackend, realBackendsAvailable, type Backend } from '../support/backends.js';
+import { completeTask } from '../support/play.js';
+import { PrivateRedis } from '../support/redis-server.js';
+
+const sum = async (instances: Instance[], metric: 'reconcileRuns' | 'cacheRebuilds', labels: Record<string, string>) => {
+  let total = 0;
+  for (const i of instances) {
+    const { values } = await i.app.services.metrics[metric].get();
+    total += values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((n, v) => n + v.value, 0);
+  }
+  return total;
+};
+
+/**
+ * Redis comes back empty after an outage: every instance notices at once. One
+ * of them rebuilds, under the lock, logged and counted; the others see the lock
+ * and leave it. One rebuild takes one epoch.
+ */
+describe.runIf(await realBackendsAvailable())('reconcile after a Redis outage [real Postgres, private Redis, 3 instances]', () => {
+  let redis: PrivateRedis;
+  let backend: Backend;
+  let instances: Instance[] = [];
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    backend = await createBackend('real', { REDIS_URL: redis.url, RECONCILE_INTERVAL_SECONDS: '0' });
+    for (let i = 0; i < 3; i++) instances.push(await startInstance(backend));
+  });
+  afterAll(async () => {
+    await Promise.allSettled(instances.map((i) => i.stop()));
+    await redis?.kill();
+    await backend?.dispose();
+  });
+
+  const epoch = async () =>
+    Number((await instances[0]!.app.services.prisma.$queryRaw<[{ v: bigint }]>`SELECT last_value AS v FROM board_epoch_seq`)[0].v);
+
+  it('Redis restarted empty: one locked rebuild (one new epoch), the other instances skip it; the board is right again', async () => {
+    const token = await instances[0]!.token({ id: `outage-${Date.now()}`, username: 'outage' });
+    await completeTask(instances[0]!, token);
+    const epochBefore = await epoch();
+    const rebuildsBefore = await sum(instances, 'cacheRebuilds', {});
+
+    await redis.kill();
+    await redis.up();
+    // Every instance has handled the reconnect: done (won the lock) or locked (another one had it).
+    await waitFor(async () => (await sum(instances, 'reconcileRuns', { trigger: 'redis-reconnect' })) >= 3, 30_000, 'every instance to handle the reconnect');
+    expect(await sum(instances, 'reconcileRuns', { trigger: 'redis-reconnect', outcome: 'done' })).toBe(1);
+    expect(await sum(instances, 'reconcileRuns', { trigger: 'redis-reconnect', outcome: 'locked' })).toBe(2);
+    expect((await sum(instances, 'cacheRebuilds', {})) - rebuildsBefore).toBe(1);
+    expect((await epoch()) - epochBefore).toBe(1);
+
+    const truth = (await instances[0]!.app.services.ranking.allFromDatabase({ board: 'global', period: 'all', segment: null }))
+      .sort((a, b) => b.score - a.score || a.reachedSeq - b.reachedSeq || (a.playerId < b.playerId ? -1 : 1))
+      .slice(0, 100)
+      .map((e) => `${e.playerId}:${e.score}`);
+    for (const i of instances) {
+      const board = expectNoGraphQLErrors(await i.gql(LeaderboardDocument, { first: 100 })).leaderboard;
+      expect(board.entries.map((e) => `${e.player.id}:${e.score}`)).toEqual(truth);
+    }
+  }, 90_000);
+});
