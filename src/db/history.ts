@@ -77,20 +77,26 @@ export function createHistoryReads(deps: {
     }
   };
 
-  // Lag as the replica sees it: 0 when it has replayed all it received, else the age of the last replayed commit.
-  const gauge = metrics.replicaLagSeconds as unknown as { collect?: () => Promise<void> };
-  gauge.collect = async () => {
-    try {
-      const [row] = await replica.prisma.$queryRaw<[{ lag: number | null }]>`
+  // Lag as the replica sees it: 0 when it has replayed all it received, else the age of the last
+  // replayed commit; -1 and up = 0 when it does not answer. One probe per scrape sets both gauges.
+  let probing: Promise<void> | undefined;
+  const probe = () =>
+    (probing ??= replica.prisma
+      .$queryRaw<[{ lag: number | null }]>`
         SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-          ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END AS lag`;
-      metrics.replicaLagSeconds.set(Number(row.lag ?? 0));
-      metrics.replicaUp.set(1);
-    } catch {
-      metrics.replicaLagSeconds.set(-1);
-      metrics.replicaUp.set(0);
-    }
-  };
+          ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END AS lag`
+      .then(
+        ([row]) => {
+          metrics.replicaLagSeconds.set(Number(row.lag ?? 0));
+          metrics.replicaUp.set(1);
+        },
+        () => {
+          metrics.replicaLagSeconds.set(-1);
+          metrics.replicaUp.set(0);
+        },
+      )
+      .finally(() => (probing = undefined)));
+  for (const gauge of [metrics.replicaLagSeconds, metrics.replicaUp]) (gauge as unknown as { collect?: () => Promise<void> }).collect = probe;
 
   async function replayedSince(at: Date): Promise<boolean> {
     const [row] = await replica!.prisma.$queryRaw<[{ ok: boolean | null }]>`SELECT pg_last_xact_replay_timestamp() >= ${at} AS ok`;

@@ -9,7 +9,7 @@ const sum = async (instances: Instance[], metric: 'reconcileRuns' | 'cacheRebuil
   let total = 0;
   for (const i of instances) {
     const { values } = await i.app.services.metrics[metric].get();
-    total += values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((n, v) => n + v.value, 0);
+    total += values.filter((v) => Object.entries(labels).every(([k, want]) => (v.labels as Record<string, unknown>)[k] === want)).reduce((n, v) => n + v.value, 0);
   }
   return total;
 };

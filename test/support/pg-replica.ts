@@ -53,7 +53,6 @@ export class PgReplicaFixture {
           'wal_level = replica',
           'max_wal_senders = 5',
           'fsync = off',
-          'synchronous_commit = off',
           'full_page_writes = off',
           'shared_buffers = 32MB',
           'max_connections = 200',
@@ -97,7 +96,7 @@ export class PgReplicaFixture {
     await primary.connect();
     await replica.connect();
     try {
-      const { rows } = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+      const { rows } = await primary.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
       for (;;) {
         const { rows: r } = await replica.query<{ done: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [rows[0]!.lsn]);
         if (r[0]!.done) return;
