@@ -44,6 +44,8 @@ export async function connectRedis(config: Config['redis'], logger: Logger, role
         clusterNodeRetryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
         slotsRefreshTimeout: 2_000,
         retryDelayOnClusterDown: 100,
+        // MOVED/ASK while slots move, CLUSTERDOWN while a master is missing: a few tries, then the caller falls back.
+        maxRedirections: 4,
         retryDelayOnTryAgain: 100,
       })
     : new Redis(config.url!, {

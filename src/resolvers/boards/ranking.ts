@@ -29,6 +29,8 @@ const FINAL_SEQ_BASE = 2 ** 52;
 /** A finished period's cache keys live this long after the period became final (late reads are cheap). */
 const CACHE_GRACE_MS = 3_600_000;
 const REBUILD_CHUNK = 5_000;
+/** After a failed cache call, the view is read from Postgres this long before the cache is tried again. */
+const CACHE_RETRY_MS = 1_000;
 /** A rebuild lease outlives any rebuild; it is released at the end, and expires if its holder dies. */
 const REBUILD_LEASE_MS = 60_000;
 
@@ -53,8 +55,11 @@ export interface ResolvedView extends BoardView {
 export class BoardRanking {
   /** Highest seq this instance has seen per view: the answer while the cache is unreachable. */
   private readonly lastSeq = new Map<string, number>();
-  /** Views whose last cache call failed (Redis down): Postgres answers them, with a seq that moves. */
-  private readonly unreachable = new Set<string>();
+  /**
+   * Views whose last cache call failed (Redis down), with when: Postgres answers them, with a seq
+   * that moves, and the cache is tried again only CACHE_RETRY_MS later (a dead node costs a timeout).
+   */
+  private readonly unreachable = new Map<string, number>();
   /** Per view, the highest seq served from Postgres while the cache was down: the cache must pass it. */
   private readonly servedWhileDown = new Map<string, number>();
   /** One rebuild at a time per view; concurrent callers share it. */
@@ -109,7 +114,7 @@ export class BoardRanking {
 
   /** A player's standing on a view; undefined without an entry there. */
   async standing(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
-    if (!this.final(view)) {
+    if (!this.final(view) && !this.resting(view)) {
       try {
         const cached = await this.deps.cache.standing(view, playerId);
         if (cached !== null) {
@@ -133,6 +138,11 @@ export class BoardRanking {
    */
   async apply(view: ResolvedView, entry: BoardEntry): Promise<CachedStanding> {
     const expireAt = this.expireAt(view.periodInfo);
+    if (this.resting(view)) {
+      // The cache misses this change: it is rebuilt when it answers again.
+      this.servedWhileDown.set(viewId(view), Number.MAX_SAFE_INTEGER);
+      return (await this.standingFromDatabase(view, entry.playerId))!;
+    }
     try {
       let applied = await this.deps.cache.apply(view, entry, expireAt);
       if (!applied) {
@@ -142,7 +152,7 @@ export class BoardRanking {
       this.reachable(view, applied?.seq);
       if (applied && applied.position > 0) return { ...applied, seq: this.noteSeq(view, applied.seq) };
     } catch (error) {
-      this.unreachable.add(viewId(view));
+      this.unreachable.set(viewId(view), Date.now());
       this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache update failed; will rebuild');
       void this.scheduleRebuild(view, 'apply-failed');
     }
@@ -150,6 +160,7 @@ export class BoardRanking {
   }
 
   private async fromCache(view: ResolvedView, read: () => Promise<BoardPage | null>): Promise<BoardPage | null> {
+    if (this.resting(view)) return null;
     try {
       const page = await read();
       this.reachable(view, page?.seq);
@@ -162,6 +173,12 @@ export class BoardRanking {
       this.cacheDown(error, view);
     }
     return null;
+  }
+
+  /** True shortly after the view's cache call failed: Postgres answers without trying the cache. */
+  private resting(view: BoardView): boolean {
+    const at = this.unreachable.get(viewId(view));
+    return at !== undefined && Date.now() - at < CACHE_RETRY_MS;
   }
 
   /** True while some view's cache could not be reached: live boards then poll Postgres (no change notices arrive). */
@@ -194,7 +211,7 @@ export class BoardRanking {
   }
 
   private cacheDown(error: unknown, view: ResolvedView) {
-    this.unreachable.add(viewId(view));
+    this.unreachable.set(viewId(view), Date.now());
     this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache unavailable; reading Postgres');
   }
 

@@ -106,12 +106,21 @@ export function memoryRequestLimiter(perSecond: number): RateLimiter {
   return { consume: (key) => consumeWith(limiter, key) };
 }
 
+/** After Redis failed to answer, the insurance decides alone this long (a dead node costs a timeout per call). */
+const REDIS_RETRY_MS = 1_000;
+
 function withFallback(limiter: RateLimiter, insurance: RateLimiter, onFallback: OnFallback): RateLimiter {
+  let failedAt = -Infinity;
   return {
     async consume(key) {
+      if (Date.now() - failedAt < REDIS_RETRY_MS) {
+        onFallback(new Error('Redis did not answer a moment ago'));
+        return insurance.consume(key);
+      }
       try {
         return await limiter.consume(key);
       } catch (error) {
+        failedAt = Date.now();
         onFallback(error instanceof Error ? error : new Error(String(error)));
         return insurance.consume(key);
       }
