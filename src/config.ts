@@ -233,7 +233,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxAgeSeconds: env.JWT_MAX_AGE_SECONDS,
       clockSkewSeconds: env.JWT_CLOCK_SKEW_SECONDS,
     },
-    actionToken: { secret: new TextEncoder().encode(actionSecret!), ttlSeconds: env.ACTION_TOKEN_TTL_SECONDS },
+    actionToken: { secret: new TextEncoder().encode(actionSecret), ttlSeconds: env.ACTION_TOKEN_TTL_SECONDS },
     rateLimit: {
       actionsPerWindow: env.RATE_LIMIT_ACTIONS_PER_HOUR,
       // Tickets expire after their TTL, so twice the action quota is enough for honest

@@ -135,7 +135,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
   if (replica) logger.info({ replica: replica.description }, 'history reads go to the replica');
   const history = createHistoryReads({
     primary: prisma,
-    replica: replica && { prisma: tracing ? tracing.traceDatabase(replica.prisma, 'postgresql') : replica.prisma, close: replica.close },
+    replica: replica && { prisma: tracing ? tracing.traceDatabase(replica.prisma, 'postgresql') : replica.prisma, close: () => replica.close() },
     logger,
     metrics,
   });

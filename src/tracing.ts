@@ -111,7 +111,7 @@ function endWithResult(span: Span, result: unknown) {
   const errors = (result as { errors?: readonly { extensions?: Record<string, unknown> }[] } | undefined)?.errors;
   if (errors?.length) {
     span.setStatus({ code: SpanStatusCode.ERROR });
-    span.setAttribute('graphql.error.codes', [...new Set(errors.map((e) => String(e.extensions?.code ?? 'GRAPHQL_ERROR')))]);
+    span.setAttribute('graphql.error.codes', [...new Set(errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'GRAPHQL_ERROR')))]);
   }
   span.end();
 }
@@ -223,5 +223,5 @@ function traceRedis(tracer: Tracer, client: RedisClient) {
       },
     );
     return result;
-  }) as Redis['sendCommand'];
+  });
 }

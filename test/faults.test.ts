@@ -108,7 +108,7 @@ describe.runIf(realAvailable)('graceful shutdown', () => {
     // An instance handle for our helpers (token signing, typed requests) pointed at the child.
     const probe = await startInstance(backend);
     const child$ = { ...probe, url: base, wsUrl: `ws://127.0.0.1:${port}/graphql`, raw: (body: object | string, init?: { token?: string }) =>
-      fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(init?.token ? { authorization: `Bearer ${init.token}` } : {}) }, body: typeof body === 'string' ? body : JSON.stringify(body) }) } as Instance;
+      fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(init?.token ? { authorization: `Bearer ${init.token}` } : {}) }, body: typeof body === 'string' ? body : JSON.stringify(body) }) };
     child$.gql = async (doc, variables, token) => (await child$.raw({ query: (await import('graphql')).print(doc), variables }, { token })).json();
 
     const ws = new WebSocket(child$.wsUrl, 'graphql-transport-ws');

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SubmitActionDocument } from '../sdk/generated/graphql.js';
 import { limiterKey } from '../src/resolvers/scoring/rate-limiter.js';
 import { buildApp } from '../src/server.js';
 import { codes, startInstance, type Instance } from './support/app.js';

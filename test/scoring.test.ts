@@ -223,7 +223,7 @@ describeBackends(
       const limited = results.filter((r) => codes(r)[0] === 'RATE_LIMITED');
       expect(ok).toHaveLength(QUOTA);
       expect(limited).toHaveLength(6);
-      for (const r of limited) expect(r.errors![0]!.extensions!.retryAfter).toBeGreaterThanOrEqual(1);
+      for (const r of limited) expect(r.errors![0]!.extensions.retryAfter).toBeGreaterThanOrEqual(1);
       expect(await f.app.app.services.prisma.actionCredit.count({ where: { playerId: p.id } })).toBe(QUOTA);
     });
 

@@ -55,7 +55,7 @@ export async function loops(workers: number, untilMs: number, step: (w: number) 
         } catch (error) {
           stats.errors++;
           stats.firstError ||= (error as Error).message;
-          if (stats.errors > 1000) throw new Error(`too many errors: ${stats.firstError}`);
+          if (stats.errors > 1000) throw new Error(`too many errors: ${stats.firstError}`, { cause: error });
           await sleep(5);
         }
       }

@@ -40,7 +40,7 @@ builder.mutationField('upsertActionType', (t) =>
       const operator = await ctx.operator();
       const saved = await ctx.services.actionTypes.upsert(input);
       ctx.services.logger.info({ actor: operator.playerId, actionType: saved.code, points: saved.points }, 'action type upserted');
-      return saved as never;
+      return saved;
     },
   }),
 );

@@ -22,7 +22,7 @@ const sum = async (instances: Instance[], metric: 'reconcileRuns' | 'cacheRebuil
 describe.runIf(await realBackendsAvailable())('reconcile after a Redis outage [real Postgres, private Redis, 3 instances]', () => {
   let redis: PrivateRedis;
   let backend: Backend;
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
 
   beforeAll(async () => {
     redis = await PrivateRedis.start();

@@ -81,7 +81,7 @@ describe('docker-compose.yml: Compose specification', () => {
   });
 
   it('the schema check is not a rubber stamp: a misspelt key is rejected', () => {
-    const broken = structuredClone(compose) as ComposeFile;
+    const broken = structuredClone<ComposeFile>(compose);
     (broken.services.api1 as Record<string, unknown>).healtcheck = { test: ['CMD', 'true'] };
     expect(schemaErrors(broken).join('\n')).toMatch(/additional/i);
   });

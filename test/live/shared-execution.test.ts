@@ -1,5 +1,5 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import { buildSchema, parse, type OperationDefinitionNode, type FieldNode } from 'graphql';
+import { buildSchema, Kind, parse, type OperationDefinitionNode, type FieldNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaderboardChangedDocument } from '../../sdk/generated/graphql.js';
 import { sharedSelection } from '../../src/resolvers/live/shared-results.js';
@@ -56,7 +56,7 @@ describe('which selections the fan-out may share', () => {
   `);
   const shared = (query: string) => {
     const document = parse(query);
-    const op = document.definitions.find((d) => d.kind === 'OperationDefinition') as OperationDefinitionNode;
+    const op = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
     return sharedSelection({ schema, document }, 'Leaderboard', (op.selectionSet.selections[0] as FieldNode).selectionSet!);
   };
 

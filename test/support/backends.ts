@@ -46,7 +46,7 @@ export function realBackendsAvailable(): Promise<boolean> {
       await redis.ping();
       return true;
     } catch (error) {
-      if (realRequired) throw new Error(`REQUIRE_REAL_BACKENDS=1 but Postgres/Redis are not reachable: ${(error as Error).message}`);
+      if (realRequired) throw new Error(`REQUIRE_REAL_BACKENDS=1 but Postgres/Redis are not reachable: ${(error as Error).message}`, { cause: error });
       console.warn(`Real Postgres/Redis not reachable (${(error as Error).message}); real-backend cases are left out.`);
       return false;
     } finally {

@@ -79,7 +79,7 @@ export class RedisClusterFixture {
   /** Waits until every node reports cluster_state:ok. */
   async waitOk() {
     await until(async () => {
-      const states = await Promise.all(this.ports.map((p) => command(p, (r) => r.cluster('INFO') as Promise<string>)));
+      const states = await Promise.all(this.ports.map((p) => command(p, (r) => r.cluster('INFO'))));
       return states.every((s) => s?.includes('cluster_state:ok'));
     }, 'cluster_state:ok on every node');
   }
@@ -87,7 +87,7 @@ export class RedisClusterFixture {
   /** The master owning the slot of `key`. */
   portOf(key: string): Promise<number> {
     return command(this.ports[0]!, async (r) => {
-      const slot = (await r.cluster('KEYSLOT', key)) as number;
+      const slot = (await r.cluster('KEYSLOT', key));
       const slots = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
       return slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
     }) as Promise<number>;

@@ -343,7 +343,7 @@ export class RedisRankingCache implements RankingCache {
 }
 
 function toStanding(res: Reply): CachedStanding {
-  const [seq, position, competitionRank, denseRank, total, score] = res.map(Number) as number[];
+  const [seq, position, competitionRank, denseRank, total, score] = res.map(Number);
   return { seq: seq!, position: position!, competitionRank: competitionRank!, denseRank: denseRank!, total: total!, score: score! };
 }
 

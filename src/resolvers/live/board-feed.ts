@@ -262,8 +262,8 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
       if (!active) return;
       active = false;
       closers.delete(stop);
-      group!.listeners.delete(listener);
-      if (group!.listeners.size === 0 && groups.get(key) === group) groups.delete(key);
+      group.listeners.delete(listener);
+      if (group.listeners.size === 0 && groups.get(key) === group) groups.delete(key);
       count -= 1;
       services.metrics.subscribers.set(count);
       if (![...groups.values()].some((g) => g.spec.board === spec.board && g.spec.period === null)) {

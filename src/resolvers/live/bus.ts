@@ -159,9 +159,9 @@ export class ShardedRedisBus implements Bus {
       this.handlers.set(channel, (set = new Set()));
       await this.subscriber.ssubscribe(channel);
     }
-    set.add(handler as (payload: never) => void);
+    set.add(handler);
     return () => {
-      set.delete(handler as (payload: never) => void);
+      set.delete(handler);
       if (set.size === 0 && this.handlers.get(channel) === set) {
         this.handlers.delete(channel);
         this.subscriber.sunsubscribe(channel).catch((error: Error) => this.onError(error, 'sunsubscribe'));

@@ -7,14 +7,15 @@ import {
   type DefinitionNode,
   type ExecutionArgs,
   type ExecutionResult,
-  type FieldNode,
   type GraphQLError,
   type GraphQLField,
   type GraphQLSchema,
   type SelectionSetNode,
   getNamedType,
   isObjectType,
+  OperationTypeNode,
 } from 'graphql';
+import { envelop, useEngine } from '@envelop/core';
 import { createContext } from '../../context.js';
 import type { WebSocket } from 'ws';
 import { AppError } from '../../errors.js';
@@ -48,8 +49,6 @@ import type { Leaderboard, RankMode } from './leaderboard.js';
 
 /** What onSubscribe puts in rootValue: envelop's executors plus where the operation lives. */
 export interface OperationRoot {
-  /** Envelop's execute: the per-event execution runs the same plugins as any other (tracing, masking). */
-  execute: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
   subscribe: (args: ExecutionArgs) => unknown;
   socket: WebSocket;
   id: string;
@@ -75,12 +74,18 @@ interface Execution {
 }
 
 export function createSharedResults(services: Services) {
+  // The per-event execution is graphql-js' execute of the operation's selection with the board as root
+  // (Yoga's own execute would subscribe again); wrapped by envelop so execution plugins (tracing) run on it.
+  const run = envelop({
+    plugins: [useEngine({ execute }), ...(services.tracing ? [services.tracing.graphqlPlugin()] : [])],
+  })().execute as Executor;
+
   /** Per board: operation key -> the executed result and its JSON. */
   const executed = new WeakMap<Leaderboard, Map<string, Execution>>();
   /** Operation key -> live subscribers holding it. */
   const live = new Map<string, number>();
 
-  function execution(board: Leaderboard, key: string, args: ExecutionArgs, run: Executor = execute): Execution {
+  function execution(board: Leaderboard, key: string, args: ExecutionArgs): Execution {
     let byKey = executed.get(board);
     if (!byKey) executed.set(board, (byKey = new Map()));
     let hit = byKey.get(key);
@@ -101,7 +106,7 @@ export function createSharedResults(services: Services) {
         const result = raw.then(mask, (error: Error) => mask({ errors: [error as GraphQLError] }));
         hit = { result, json: result.then((r) => JSON.stringify(r)) };
       } else {
-        const result = mask(raw as ExecutionResult);
+        const result = mask(raw);
         hit = { result, json: JSON.stringify(result) };
       }
       byKey.set(key, hit);
@@ -158,7 +163,7 @@ export function createSharedResults(services: Services) {
       const stop = services.boardFeed.listen(spec, (board) => {
         // Nothing is executed or serialized for a socket that will not get the message.
         if (!deliverable(socket)) return;
-        const { json } = execution(board, key, args, args.rootValue.execute);
+        const { json } = execution(board, key, args);
         if (typeof json === 'string' && !queue) return socket.send(`${prefix}${json}}`);
         const mine: Promise<void> = (queue ?? Promise.resolve())
           .then(() => json)
@@ -246,14 +251,14 @@ const RANK_MODES: RankMode[] = ['ORDINAL', 'COMPETITION', 'DENSE'];
  */
 export async function leaderboardOnly(services: Services, args: ExecutionArgs): Promise<FeedSpec | undefined> {
   const op = getOperationAST(args.document, args.operationName);
-  if (!op || op.operation !== 'subscription' || op.selectionSet.selections.length !== 1) return undefined;
+  if (!op || op.operation !== OperationTypeNode.SUBSCRIPTION || op.selectionSet.selections.length !== 1) return undefined;
   const field = op.selectionSet.selections[0]!;
-  if (field.kind !== 'Field' || field.name.value !== 'leaderboardChanged' || field.directives?.length) return undefined;
+  if (field.kind !== Kind.FIELD || field.name.value !== 'leaderboardChanged' || field.directives?.length) return undefined;
   const def = args.schema.getSubscriptionType()?.getFields().leaderboardChanged as GraphQLField<unknown, unknown> | undefined;
   if (!def) return undefined;
   if (!field.selectionSet || !sharedSelection(args, getNamedType(def.type).name, field.selectionSet)) return undefined;
   try {
-    const a = getArgumentValues(def, field as FieldNode, args.variableValues ?? undefined) as {
+    const a = getArgumentValues(def, field, args.variableValues ?? undefined) as {
       board?: string;
       period?: string | null;
       segment?: string | null;
