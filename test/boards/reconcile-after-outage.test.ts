@@ -1,7 +1,11 @@
+import { Writable } from 'node:stream';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaderboardDocument } from '../../sdk/generated/graphql.js';
 import { expectNoGraphQLErrors, startInstance, waitFor, type Instance } from '../support/app.js';
-import { createBackend, realBackendsAvailable, type Backend } from '../support/backends.js';
+import { createLogger } from '../../src/logger.js';
+import { buildApp } from '../../src/server.js';
+import { ADMIN_DATABASE_URL, createBackend, realBackendsAvailable, type Backend } from '../support/backends.js';
 import { completeTask } from '../support/play.js';
 import { PrivateRedis } from '../support/redis-server.js';
 
@@ -62,4 +66,50 @@ describe.runIf(await realBackendsAvailable())('reconcile after a Redis outage [r
       expect(board.entries.map((e) => `${e.player.id}:${e.score}`)).toEqual(truth);
     }
   }, 90_000);
+});
+
+/**
+ * The reconcile that follows a Redis outage used to run with its errors thrown
+ * away. When it fails (here: Postgres refuses connections just then), the
+ * failure is logged with what triggered it, and counted.
+ */
+describe.runIf(await realBackendsAvailable())('reconcile after a Redis outage fails: logged, not dropped [real Postgres, private Redis]', () => {
+  let redis: PrivateRedis;
+  let backend: Backend;
+  let instance: Instance;
+  const lines: { msg?: string; trigger?: string; err?: string }[] = [];
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    backend = await createBackend('real', { REDIS_URL: redis.url, RECONCILE_INTERVAL_SECONDS: '0' });
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as (typeof lines)[number]);
+        done();
+      },
+    });
+    instance = await startInstance(backend, {}, (config) => buildApp(config, createLogger('warn', sink)));
+  });
+  afterAll(async () => {
+    await instance?.stop();
+    await redis?.kill();
+    await backend?.dispose();
+  });
+
+  it('Postgres refuses connections when Redis comes back: "reconcile failed" is logged with its trigger, and counted', async () => {
+    const dbName = new URL(backend.env.DATABASE_URL!).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+    await admin.connect();
+    try {
+      await redis.kill();
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
+      await redis.up();
+      await waitFor(() => lines.some((l) => l.msg === 'reconcile failed; will retry' && l.trigger === 'redis-reconnect'), 30_000, 'the failure in the log');
+      expect(await sum([instance], 'reconcileRuns', { trigger: 'redis-reconnect', outcome: 'failed' })).toBe(1);
+    } finally {
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+  });
 });
