@@ -1,5 +1,6 @@
 import { finalizeDuePeriods } from './finalize.js';
 import { reconcile } from './reconcile.js';
+import type { RedisClient } from '../../db/redis.js';
 import type { Services } from '../../services.js';
 
 export type ReconcileTrigger = 'interval' | 'redis-reconnect';
@@ -20,6 +21,8 @@ export function startReconcileJob(services: Services): { runNow(trigger: Reconci
   async function locked(trigger: ReconcileTrigger, lockSeconds: number) {
     const { logger, metrics } = services;
     try {
+      // The bus connection can be back before the command connection: wait for that one (bounded).
+      if (services.redis && services.redis.status !== 'ready') await ready(services.redis, 30_000);
       if (services.redis) {
         const won = await services.redis.set(lockKey, String(process.pid), 'EX', lockSeconds, 'NX');
         if (won !== 'OK') {
@@ -54,4 +57,19 @@ export function startReconcileJob(services: Services): { runNow(trigger: Reconci
   const timer = setInterval(() => void runNow('interval', Math.max(1, seconds - 1)), seconds * 1000);
   timer.unref();
   return { runNow, stop: () => clearInterval(timer) };
+}
+
+/** Resolves when the client is ready, rejects after `ms` (the run then fails, logged, and the next one retries). */
+function ready(client: RedisClient, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis not ready after ${ms} ms`));
+    }, ms);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
 }
