@@ -55,7 +55,7 @@ const { values } = parseArgs({
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results');
-const quick = values.quick!;
+const quick = values.quick;
 const only = (values.only ? values.only.split(',').map((s) => s.trim()) : [...PHASES]) as Phase[];
 for (const p of only) if (!PHASES.includes(p)) throw new Error(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
 const fanoutSizes = values.fanout ? values.fanout.split(',').map(Number) : quick ? [1_000, 5_000] : [1_000, 5_000, 10_000];

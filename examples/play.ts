@@ -30,7 +30,7 @@ if (args.help || (!args.token && !args.username)) {
   );
   process.exit(args.help ? 0 : 2);
 }
-const url = args.url!;
+const url = args.url;
 const count = Number(args.count);
 const delayMs = Number(args.delay);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,7 +25,7 @@ if (args.help) {
 }
 const first = Number(args.first);
 const stopAfter = args.count ? Number(args.count) : Infinity;
-const endpoint = new URL('/graphql', args.url!).toString();
+const endpoint = new URL('/graphql', args.url).toString();
 
 // The board is public; a token is only needed for operations that want one.
 const scoreboard = createScoreboardClient({ url: endpoint, getToken: () => args.token, webSocketImpl: WebSocket });

@@ -44,7 +44,23 @@ const EnvSchema = z
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: positiveInt.max(200).default(20),
     DATA_DIR: z.string().min(1).default('./.data'),
+    DATABASE_REPLICA_URL: optionalUrl(['postgres:', 'postgresql:']),
     REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .trim()
+      .min(1)
+      .transform((v, ctx) => {
+        const nodes = v.split(',').map((s) => s.trim());
+        const parsed = nodes.map(parseHostPort);
+        if (parsed.some((n) => n === undefined)) {
+          const bad = nodes.filter((_, i) => parsed[i] === undefined);
+          ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of host:port (port 1..65535); not understood: ${bad.map((b) => JSON.stringify(b)).join(', ')}` });
+          return z.NEVER;
+        }
+        return parsed as ClusterNode[];
+      })
+      .optional(),
     REDIS_KEY_PREFIX: z.string().min(1).default('scoreboard:'),
     JWT_SECRET: secret,
     JWT_JWKS_URL: optionalUrl(['https:', 'http:']),
@@ -89,6 +105,12 @@ const EnvSchema = z
     SCOREBOARD_CONFIG: z.string().trim().min(1).optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set either REDIS_URL (one Redis server) or REDIS_CLUSTER_NODES (Redis Cluster), not both' });
+    }
+    if (env.DATABASE_REPLICA_URL && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_REPLICA_URL'], message: 'needs DATABASE_URL (a replica of the embedded database does not exist)' });
+    }
     if (env.JWT_SECRET && env.ACTION_TOKEN_SECRET && env.JWT_SECRET === env.ACTION_TOKEN_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['ACTION_TOKEN_SECRET'], message: 'must differ from JWT_SECRET' });
     }
@@ -105,6 +127,20 @@ const EnvSchema = z
   });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
+/** `host:port`, `[v6]:port`; undefined when it is not one. */
+function parseHostPort(value: string): ClusterNode | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9][A-Za-z0-9.-]*)):(\d{1,5})$/.exec(value);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1] ?? m[2]!, port };
+}
 
 export interface Config {
   production: boolean;
@@ -124,8 +160,10 @@ export interface Config {
   };
   /** maxPerIp / maxPerPlayer also count SSE and multipart subscription streams. */
   ws: { allowedOrigins: string[]; maxPerIp: number; maxPerPlayer: number; maxSubscriptionsPerSocket: number };
-  database: { url?: string; poolSize: number; dataDir: string };
-  redis: { url?: string; keyPrefix: string };
+  /** replicaUrl: optional read replica for history reads (past periods, final standings). */
+  database: { url?: string; replicaUrl?: string; poolSize: number; dataDir: string };
+  /** Either one server (url) or a Redis Cluster (clusterNodes, the seed nodes); neither = in-process. */
+  redis: { url?: string; clusterNodes?: ClusterNode[]; keyPrefix: string };
   jwt: {
     secret?: Uint8Array;
     /** True when JWT_SECRET or JWT_JWKS_URL was configured (not a generated dev secret): dev sign-in is then off. */
@@ -196,8 +234,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxPerPlayer: env.WS_MAX_CONNECTIONS_PER_PLAYER,
       maxSubscriptionsPerSocket: env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
     },
-    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir: env.DATA_DIR },
-    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    database: { url: env.DATABASE_URL, replicaUrl: env.DATABASE_REPLICA_URL, poolSize: env.DATABASE_POOL_SIZE, dataDir: env.DATA_DIR },
+    redis: { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES, keyPrefix: env.REDIS_KEY_PREFIX },
     jwt: {
       secret: jwtSecret ? new TextEncoder().encode(jwtSecret) : undefined,
       configured: Boolean(env.JWT_SECRET || env.JWT_JWKS_URL),
@@ -209,7 +247,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxAgeSeconds: env.JWT_MAX_AGE_SECONDS,
       clockSkewSeconds: env.JWT_CLOCK_SKEW_SECONDS,
     },
-    actionToken: { secret: new TextEncoder().encode(actionSecret!), ttlSeconds: env.ACTION_TOKEN_TTL_SECONDS },
+    actionToken: { secret: new TextEncoder().encode(actionSecret), ttlSeconds: env.ACTION_TOKEN_TTL_SECONDS },
     rateLimit: {
       actionsPerWindow: env.RATE_LIMIT_ACTIONS_PER_HOUR,
       // Tickets expire after their TTL, so twice the action quota is enough for honest

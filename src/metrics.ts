@@ -29,6 +29,11 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    liveSnapshotReads: new Counter({
+      name: 'scoreboard_live_snapshot_reads_total',
+      help: 'Board reads for the first snapshot of new live subscribers (subscribers arriving together share one)',
+      registers: [registry],
+    }),
     liveFlushes: new Counter({
       name: 'scoreboard_live_flushes_total',
       help: 'Live board flushes after change notices: leading (at once, nothing sent in the last window) or trailing (end of the window)',
@@ -46,6 +51,30 @@ export function createMetrics() {
       name: 'scoreboard_config_changes_total',
       help: 'Changes to the points table and boards (mutations and the configuration file)',
       labelNames: ['what', 'source'],
+      registers: [registry],
+    }),
+    replicaReads: new Counter({
+      name: 'scoreboard_replica_reads_total',
+      help: 'History reads answered by the read replica',
+      labelNames: ['what'],
+      registers: [registry],
+    }),
+    replicaFallbacks: new Counter({
+      name: 'scoreboard_replica_fallbacks_total',
+      help: 'History reads answered by the primary instead of the replica: error (the replica failed), down (left alone after a failure), lagging (it had not replayed the rows yet)',
+      labelNames: ['what', 'reason'],
+      registers: [registry],
+    }),
+    replicaLagSeconds: new Gauge({
+      name: 'scoreboard_replica_lag_seconds',
+      help: 'Replay lag of the read replica (0 = it replayed all it received; -1 = it did not answer)',
+      registers: [registry],
+    }),
+    replicaUp: new Gauge({ name: 'scoreboard_replica_up', help: '1 when the read replica answered the last check', registers: [registry] }),
+    reconcileRuns: new Counter({
+      name: 'scoreboard_reconcile_runs_total',
+      help: 'Cache reconciliations: trigger (interval, redis-reconnect) and outcome (done, locked = another instance holds the lock, failed)',
+      labelNames: ['trigger', 'outcome'],
       registers: [registry],
     }),
     cacheRepairs: new Counter({ name: 'scoreboard_cache_repairs_total', help: 'Ranking cache entries repaired by reconcile', registers: [registry] }),

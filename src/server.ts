@@ -13,7 +13,6 @@ import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
 import { createProcessLogger, requestScope, type Logger } from './logger.js';
 import { startReconcileJob } from './resolvers/boards/reconcile-job.js';
-import { reconcile } from './resolvers/boards/reconcile.js';
 import { resolveView } from './resolvers/boards/views.js';
 import { createSharedResults } from './resolvers/live/shared-results.js';
 import { createServices, type Services } from './services.js';
@@ -56,7 +55,9 @@ export async function buildApp(
   await services.ranking.scheduleRebuild(globalView, 'startup');
   const reconcileJob = startReconcileJob(services);
   // Redis is back after an outage: repair (or rebuild, if it lost its data) at once.
-  services.redis?.on('ready', () => void reconcile(services).catch(() => {}));
+  // One locked run across the instances, logged, counted; the bus reports a reconnect for a
+  // single server and for a cluster alike (a cluster client stays "ready" while one master restarts).
+  services.bus.onReconnect(() => void reconcileJob.runNow('redis-reconnect'));
 
   // One set of connection caps and one shared fan-out for WebSocket and SSE alike.
   const caps = createConnectionCaps(config);

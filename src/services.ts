@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { createPlayerJwtVerifier, type PlayerJwtVerifier } from './auth/player-jwt.js';
 import { BoardDefinitions } from './resolvers/boards/definitions.js';
 import { MemoryRankingCache } from './resolvers/boards/memory-ranking-cache.js';
@@ -6,7 +6,7 @@ import { BoardRanking } from './resolvers/boards/ranking.js';
 import { listenForRebuilds } from './resolvers/boards/rebuild-listener.js';
 import type { RankingCache } from './resolvers/boards/ranking-cache.js';
 import { RedisRankingCache } from './resolvers/boards/redis-ranking-cache.js';
-import { InProcessBus, RedisBus, type Bus } from './resolvers/live/bus.js';
+import { InProcessBus, RedisBus, ShardedRedisBus, type Bus } from './resolvers/live/bus.js';
 import { PlayerDirectory } from './resolvers/players/players.js';
 import { createActionTickets, type ActionTickets } from './resolvers/scoring/action-ticket.js';
 import { ActionTypeTable } from './resolvers/scoring/action-types.js';
@@ -18,12 +18,15 @@ import {
   type OnFallback,
   type RateLimiter,
 } from './resolvers/scoring/rate-limiter.js';
-import { redactUrl, type Config } from './config.js';
+import type { Config } from './config.js';
 import { createBoardFeed, type BoardFeed } from './resolvers/live/board-feed.js';
 import { createAchievementFeed, type AchievementFeed } from './resolvers/live/achievement-feed.js';
 import { createStandingFeed, type StandingFeed } from './resolvers/live/standing-feed.js';
 import { Achievements } from './resolvers/social/achievements.js';
-import { openDatabase, type Database, type PrismaClient } from './db/database.js';
+import { openDatabase, openReplica, type Database, type PrismaClient } from './db/database.js';
+import { createHistoryReads, type HistoryReads } from './db/history.js';
+import { inProcessLocks, redisLocks, type Locks } from './db/locks.js';
+import { connectRedis, hasShardedPubSub, redisDescription, type RedisClient } from './db/redis.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Tracing } from './tracing.js';
@@ -38,7 +41,13 @@ export interface Services {
   metrics: Metrics;
   db: Database;
   prisma: PrismaClient;
-  redis?: Redis;
+  /**
+   * History reads (final standings, past periods, the audit log): the read
+   * replica when DATABASE_REPLICA_URL is set, falling back to the primary.
+   */
+  history: HistoryReads;
+  /** One Redis server or a Redis Cluster (same commands); undefined = in-process. */
+  redis?: RedisClient;
   rankingCache: RankingCache;
   /** Standings of every board view: cache first, Postgres when it cannot answer. */
   ranking: BoardRanking;
@@ -77,14 +86,15 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
   logger.info({ database: db.description, applied }, 'database ready');
 
   const metrics = createMetrics();
-  const redisClients: Redis[] = [];
+  const redisClients: RedisClient[] = [];
   let rankingCache: RankingCache;
   let bus: Bus;
   let actionLimiter: RateLimiter;
   let ticketLimiter: RateLimiter;
   let replayLimiter: RateLimiter;
   let requestLimiter: RateLimiter | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
+  let locks: Locks = inProcessLocks;
 
   // Logged at most once per limiter per minute (an outage would otherwise log every request); counted every time.
   const lastLogged = new Map<string, number>();
@@ -98,19 +108,21 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
 
   const { actionsPerWindow, ticketsPerWindow, replaysPerWindow, windowSeconds } = config.rateLimit;
   const perIp = config.http.ratePerIp;
-  if (config.redis.url) {
+  if (config.redis.url || config.redis.clusterNodes) {
     const prefix = config.redis.keyPrefix;
-    redis = await connectRedis(config.redis.url, logger, 'commands');
+    redis = await connectRedis(config.redis, logger, 'commands');
+    redisClients.push(redis);
     tracing?.traceRedis(redis);
-    const subscriber = await connectRedis(config.redis.url, logger, 'subscriber');
-    redisClients.push(redis, subscriber);
+    const subscriber = await connectRedis(config.redis, logger, 'subscriber');
+    redisClients.push(subscriber);
     rankingCache = new RedisRankingCache(redis, prefix);
-    bus = new RedisBus(redis, subscriber, prefix, (error, what) => logger.warn({ err: error.message, what }, 'bus command failed'));
+    locks = redisLocks(redis, prefix);
+    bus = await createRedisBus(redis, subscriber, prefix, logger);
     actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds, fallback('action'));
     ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds, fallback('ticket'));
     replayLimiter = redisRateLimiter(redis, `${prefix}rl:replay`, replaysPerWindow, windowSeconds, fallback('replay'));
     if (perIp > 0) requestLimiter = redisRequestLimiter(redis, `${prefix}rl:http`, perIp, fallback('http'));
-    logger.info({ redis: redactUrl(config.redis.url) }, 'redis ready');
+    logger.info({ redis: redisDescription(config.redis) }, 'redis ready');
   } else {
     rankingCache = new MemoryRankingCache();
     bus = new InProcessBus();
@@ -122,6 +134,14 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
 
   // PGlite is Postgres too: same SQL, same system name.
   const prisma = tracing ? tracing.traceDatabase(db.prisma, 'postgresql') : db.prisma;
+  const replica = config.database.replicaUrl ? openReplica(config.database.replicaUrl, config.database.poolSize) : undefined;
+  if (replica) logger.info({ replica: replica.description }, 'history reads go to the replica');
+  const history = createHistoryReads({
+    primary: prisma,
+    replica: replica && { prisma: tracing ? tracing.traceDatabase(replica.prisma, 'postgresql') : replica.prisma, close: () => replica.close() },
+    logger,
+    metrics,
+  });
   const definitions = new BoardDefinitions({ prisma, bus, logger, attributeClaims: config.jwt.attributeClaims });
   const actionTypes = new ActionTypeTable({ prisma, bus, logger });
   const unsubscribers = [await definitions.start(), await actionTypes.start()];
@@ -134,7 +154,8 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     prisma,
     redis,
     rankingCache,
-    ranking: new BoardRanking({ prisma, cache: rankingCache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds }),
+    history,
+    ranking: new BoardRanking({ prisma, history, locks, cache: rankingCache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds }),
     definitions,
     actionTypes,
     players: new PlayerDirectory({ prisma, cache: rankingCache, logger }),
@@ -155,6 +176,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
       const checks: Record<string, boolean> = {};
       checks.database = await db.prisma.$queryRaw`SELECT 1`.then(() => true, () => false);
       if (redis) checks.redis = await redis.ping().then((r) => r === 'PONG', () => false);
+      // A replica that is down is not a reason to take the instance out: history falls back to the primary.
       return checks;
     },
     async close() {
@@ -162,17 +184,16 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
       await rebuildListener?.close();
       await bus.close();
       await Promise.allSettled(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
+      await history.close();
       await db.close();
     },
   };
-  // A moderation re-froze final views somewhere: read their frozen summaries again.
-  unsubscribers.push(await bus.subscribe('BOARD_CHANGED', ({ views }) => services.ranking.forgetFrozen(views)));
   // Live boards read through the services above; built last, once.
   services.boardFeed = await createBoardFeed(services);
   services.standingFeed = await createStandingFeed(services);
   services.achievementFeed = await createAchievementFeed(services);
   // The cache is in this process's memory: another process (an import) asks for rebuilds through Postgres.
-  if (config.database.url && !config.redis.url) {
+  if (config.database.url && !config.redis.url && !config.redis.clusterNodes) {
     rebuildListener = await listenForRebuilds({ url: config.database.url, ranking: services.ranking, definitions, logger });
   }
   return services;
@@ -190,13 +211,15 @@ export async function createSharedRanking(
   db: Database,
   logger: Logger,
 ): Promise<{ ranking: BoardRanking; definitions: BoardDefinitions; metrics: Metrics; close(): Promise<void> } | undefined> {
-  if (!config.redis.url) return undefined;
-  const redis = await connectRedis(config.redis.url, logger, 'commands');
-  const subscriber = await connectRedis(config.redis.url, logger, 'subscriber');
-  const bus = new RedisBus(redis, subscriber, config.redis.keyPrefix, (error, what) => logger.warn({ err: error.message, what }, 'bus command failed'));
+  if (!config.redis.url && !config.redis.clusterNodes) return undefined;
+  const redis = await connectRedis(config.redis, logger, 'commands');
+  const subscriber = await connectRedis(config.redis, logger, 'subscriber');
+  const bus = await createRedisBus(redis, subscriber, config.redis.keyPrefix, logger);
   const metrics = createMetrics();
   const cache = new RedisRankingCache(redis, config.redis.keyPrefix);
-  const ranking = new BoardRanking({ prisma: db.prisma, cache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds });
+  const history = createHistoryReads({ primary: db.prisma, logger, metrics });
+  const locks = redisLocks(redis, config.redis.keyPrefix);
+  const ranking = new BoardRanking({ prisma: db.prisma, history, locks, cache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds });
   const definitions = new BoardDefinitions({ prisma: db.prisma, bus, logger, attributeClaims: config.jwt.attributeClaims });
   return {
     ranking,
@@ -205,36 +228,18 @@ export async function createSharedRanking(
     async close() {
       await bus.close();
       await Promise.allSettled([redis, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+      await history.close();
     },
   };
 }
 
-/**
- * Connected before anything listens (lazyConnect + await connect), and without an
- * offline queue afterwards: while Redis is down, commands fail at once instead of
- * piling up, so callers can fall back to Postgres.
- */
-async function connectRedis(url: string, logger: Logger, role: string): Promise<Redis> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectionName: `scoreboard-${role}`,
-    maxRetriesPerRequest: 1,
-    // Concurrent requests share round trips to Redis.
-    enableAutoPipelining: role !== 'subscriber',
-    connectTimeout: 5_000,
-    commandTimeout: role === 'subscriber' ? undefined : 2_000,
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
-  });
-  let down = false;
-  client.on('error', (error) => {
-    if (!down) logger.warn({ role, err: error.message }, 'redis connection error');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) logger.info({ role }, 'redis connection back');
-    down = false;
-  });
-  await client.connect();
-  client.options.enableOfflineQueue = role === 'subscriber';
-  return client;
+/** The bus over Redis: sharded pub/sub on a cluster that has it (Redis >= 7), classic pub/sub otherwise. */
+async function createRedisBus(redis: RedisClient, subscriber: RedisClient, prefix: string, logger: Logger): Promise<Bus> {
+  const busError = (error: Error, what: string) => logger.warn({ err: error.message, what }, 'bus command failed');
+  if (redis instanceof Cluster && subscriber instanceof Cluster && (await hasShardedPubSub(redis))) {
+    logger.info('bus: sharded pub/sub (SPUBLISH/SSUBSCRIBE)');
+    return new ShardedRedisBus(redis, subscriber, prefix, busError);
+  }
+  if (redis instanceof Cluster) logger.warn('bus: this Redis Cluster has no sharded pub/sub (Redis < 7); classic PUBLISH is copied to every node');
+  return new RedisBus(redis, subscriber, prefix, busError);
 }

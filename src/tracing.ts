@@ -12,7 +12,8 @@ import {
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import type { RedisClient } from './db/redis.js';
 import type { Config } from './config.js';
 import type { PrismaClient } from './db/database.js';
 
@@ -42,7 +43,7 @@ export interface Tracing {
   /** The Prisma client, with a span per query. */
   traceDatabase(prisma: PrismaClient, system: string): PrismaClient;
   /** Adds a span per command to this Redis client (not the subscriber: its commands never end). */
-  traceRedis(redis: Redis): void;
+  traceRedis(redis: RedisClient): void;
   /** Exports what is buffered, then stops. */
   shutdown(): Promise<void>;
 }
@@ -110,7 +111,7 @@ function endWithResult(span: Span, result: unknown) {
   const errors = (result as { errors?: readonly { extensions?: Record<string, unknown> }[] } | undefined)?.errors;
   if (errors?.length) {
     span.setStatus({ code: SpanStatusCode.ERROR });
-    span.setAttribute('graphql.error.codes', [...new Set(errors.map((e) => String(e.extensions?.code ?? 'GRAPHQL_ERROR')))]);
+    span.setAttribute('graphql.error.codes', [...new Set(errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'GRAPHQL_ERROR')))]);
   }
   span.end();
 }
@@ -201,13 +202,16 @@ function traceDatabase(tracer: Tracer, prisma: PrismaClient, system: string): Pr
   return traced as unknown as PrismaClient;
 }
 
-function traceRedis(tracer: Tracer, redis: Redis) {
+function traceRedis(tracer: Tracer, client: RedisClient) {
+  // A cluster client routes each command to a master; its spans name no single server.
+  const [host, port] = client instanceof Redis ? [client.options.host ?? '', client.options.port ?? 6379] : ['redis-cluster', 0];
+  const redis = client as Redis;
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
     const name = command.name.toUpperCase();
     const span = tracer.startSpan(name, {
       kind: SpanKind.CLIENT,
-      attributes: { 'db.system.name': 'redis', 'db.operation.name': name, 'server.address': redis.options.host ?? '', 'server.port': redis.options.port ?? 6379 },
+      attributes: { 'db.system.name': 'redis', 'db.operation.name': name, 'server.address': host, 'server.port': port },
     });
     const result = send(command, stream);
     command.promise.then(
@@ -219,5 +223,5 @@ function traceRedis(tracer: Tracer, redis: Redis) {
       },
     );
     return result;
-  }) as Redis['sendCommand'];
+  });
 }

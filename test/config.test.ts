@@ -111,4 +111,33 @@ describe('config', () => {
     expect(out.stderr).toMatch(/JWT_SECRET: must be at least 32 bytes/);
     expect(out.stderr).not.toContain('weak\n');
   });
+
+  it('scale-out: REDIS_CLUSTER_NODES is a list of host:port seeds, DATABASE_REPLICA_URL a Postgres URL; either misused is listed', () => {
+    const dir = `/tmp/sb-config-${process.pid}`;
+    const config = loadConfig({ DATA_DIR: dir, REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-b:7001,[::1]:7002 ', DATABASE_URL: 'postgresql://db/x', DATABASE_REPLICA_URL: 'postgresql://replica/x' });
+    expect(config.redis.clusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config.redis.url).toBeUndefined();
+    expect(config.database.replicaUrl).toBe('postgresql://replica/x');
+    for (const bad of ['redis-a', 'redis-a:', ':7000', 'redis-a:0', 'redis-a:70000', 'redis://a:7000', 'a:7000,,b:7001', 'a:7000;b:7001']) {
+      expect(problems({ DATA_DIR: dir, REDIS_CLUSTER_NODES: bad }).join('\n')).toMatch(/REDIS_CLUSTER_NODES: must be a comma-separated list of host:port/);
+    }
+    expect(problems({ DATA_DIR: dir, REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://a:6379' }).join('\n')).toMatch(/REDIS_CLUSTER_NODES: set either REDIS_URL/);
+    expect(problems({ DATA_DIR: dir, DATABASE_REPLICA_URL: 'postgresql://replica/x' }).join('\n')).toMatch(/DATABASE_REPLICA_URL: needs DATABASE_URL/);
+    expect(problems({ DATA_DIR: dir, DATABASE_URL: 'postgresql://db/x', DATABASE_REPLICA_URL: 'mysql://replica/x' }).join('\n')).toMatch(/DATABASE_REPLICA_URL/);
+  });
+
+  it('a malformed REDIS_CLUSTER_NODES stops the process at start-up with exit code 78 and says what is wrong', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const out = spawnSync('npx', ['tsx', 'src/main.ts'], {
+      env: { ...process.env, DATA_DIR: `/tmp/sb-config-${process.pid}`, REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(out.status).toBe(78);
+    expect(out.stderr).toMatch(/REDIS_CLUSTER_NODES: must be a comma-separated list of host:port \(port 1..65535\); not understood: "127.0.0.1"/);
+  });
 });

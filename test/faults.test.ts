@@ -3,10 +3,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LeaderboardChangedDocument, LeaderboardDocument, type LeaderboardChangedSubscription } from '../sdk/generated/graphql.js';
-import { codes, collect, expectNoGraphQLErrors, startInstance, waitFor, type Instance } from './support/app.js';
+import { collect, expectNoGraphQLErrors, startInstance, waitFor, type Instance } from './support/app.js';
 import { auditChain } from './support/audit.js';
 import { createBackend, realBackendsAvailable, type Backend } from './support/backends.js';
-import { issue, submitRaw } from './support/play.js';
+import { expectNothingLostOrDoubled, progress, startLoad, UNREACHABLE_QUOTA } from './support/load.js';
 import { freePort, PrivateRedis } from './support/redis-server.js';
 
 /** What must be withstood, "Faults": nothing lost, nothing counted twice. Real Postgres, private Redis. */
@@ -14,95 +14,6 @@ const realAvailable = await realBackendsAvailable();
 type Board = LeaderboardChangedSubscription['leaderboardChanged'];
 const view = (b: Board) => b.entries.map((e) => `${e.rank}:${e.player.id}:${e.score}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface LoadStats {
-  credited: number;
-  replayed: number;
-  unavailable: number;
-  otherErrors: string[];
-}
-
-/**
- * A quota no load here can reach (tickets get twice this): what these tests prove
- * is exactly-once under faults, and a rate limit would only hide the fault. The
- * old default quota was passed within seconds on a fast machine.
- */
-const UNREACHABLE_QUOTA = { RATE_LIMIT_ACTIONS_PER_HOUR: '1000000' };
-/** Upper bound of actions per player: the load ends by count even if nobody stops it. */
-const MAX_ACTIONS_PER_PLAYER = 5_000;
-
-interface Load {
-  /** Live counters: the tests wait for progress in them rather than for wall-clock time. */
-  stats: LoadStats;
-  stop(): Promise<LoadStats>;
-}
-
-/**
- * Players act in a loop over the instances. Each ticket is retried (same ticket)
- * until it is accepted, exactly like a well-behaved client after SERVICE_UNAVAILABLE.
- * Faults are injected at milestones of `stats` (progress), so the test does the
- * same on a slow and on a fast machine.
- */
-function startLoad(instances: Instance[], tokens: string[]): Load {
-  const stats: LoadStats = { credited: 0, replayed: 0, unavailable: 0, otherErrors: [] };
-  let stopped = false;
-  let n = 0;
-  const at = () => instances[n++ % instances.length]!;
-  const running = Promise.all(
-    tokens.map(async (token) => {
-      for (let action = 0; action < MAX_ACTIONS_PER_PLAYER && !stopped; action++) {
-        let ticket;
-        try {
-          ticket = await issue(at(), token);
-        } catch (error) {
-          if (/SERVICE_UNAVAILABLE/.test(String(error))) stats.unavailable++;
-          else stats.otherErrors.push(String(error).slice(0, 300));
-          await sleep(50);
-          continue;
-        }
-        for (let attempt = 0; attempt < 200; attempt++) {
-          const res = await submitRaw(at(), token, ticket).catch((e) => ({ errors: [{ message: String(e), extensions: { code: 'NETWORK' } }] }) as never);
-          if (!res.errors) {
-            if (res.data!.submitAction.replayed) stats.replayed++;
-            else stats.credited++;
-            break;
-          }
-          const code = codes(res)[0];
-          if (code === 'SERVICE_UNAVAILABLE' || code === 'NETWORK') stats.unavailable++;
-          else stats.otherErrors.push(JSON.stringify(res.errors).slice(0, 300));
-          await sleep(50);
-        }
-      }
-    }),
-  );
-  return {
-    stats,
-    async stop() {
-      stopped = true;
-      await running;
-      return stats;
-    },
-  };
-}
-
-/** Waits until `more` further actions were credited (or replayed) under the load. */
-async function progress(load: Load, more: number, what: string) {
-  const target = load.stats.credited + load.stats.replayed + more;
-  await waitFor(() => load.stats.credited + load.stats.replayed >= target, 30_000, what);
-}
-
-async function expectNothingLostOrDoubled(instance: Instance, playerIds: string[], stats: LoadStats) {
-  const prisma = instance.app.services.prisma;
-  const credits = await prisma.actionCredit.count({ where: { playerId: { in: playerIds } } });
-  const sum = await prisma.actionCredit.aggregate({ where: { playerId: { in: playerIds } }, _sum: { delta: true } });
-  const scores = await prisma.player.aggregate({ where: { id: { in: playerIds } }, _sum: { score: true } });
-  expect(stats.otherErrors).toEqual([]);
-  // Every ticket ends accepted exactly once: as credited, or as a replay when the
-  // credit committed but its response was lost (the client retried the same ticket).
-  expect(credits).toBe(stats.credited + stats.replayed);
-  expect(Number(scores._sum.score)).toBe(sum._sum.delta); // sum of deltas = scores
-  for (const id of playerIds) await auditChain(instance, id); // unbroken chains
-}
 
 describe.runIf(realAvailable)('faults', () => {
   let redis: PrivateRedis;
@@ -197,7 +108,7 @@ describe.runIf(realAvailable)('graceful shutdown', () => {
     // An instance handle for our helpers (token signing, typed requests) pointed at the child.
     const probe = await startInstance(backend);
     const child$ = { ...probe, url: base, wsUrl: `ws://127.0.0.1:${port}/graphql`, raw: (body: object | string, init?: { token?: string }) =>
-      fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(init?.token ? { authorization: `Bearer ${init.token}` } : {}) }, body: typeof body === 'string' ? body : JSON.stringify(body) }) } as Instance;
+      fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(init?.token ? { authorization: `Bearer ${init.token}` } : {}) }, body: typeof body === 'string' ? body : JSON.stringify(body) }) };
     child$.gql = async (doc, variables, token) => (await child$.raw({ query: (await import('graphql')).print(doc), variables }, { token })).json();
 
     const ws = new WebSocket(child$.wsUrl, 'graphql-transport-ws');

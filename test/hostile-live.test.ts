@@ -96,6 +96,7 @@ describeBackends('hostile clients: subscription floods over one WebSocket', (f) 
       terminate: () => void (terminated = true),
     };
     const before = await executions(services.metrics.registry);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- a hand-made operation root stands in for graphql-ws here
     const iterator = (await shared.subscribe({
       schema,
       document: parse('subscription { leaderboardChanged(first: 7) { seq entries { score } } }'),

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SubmitActionDocument } from '../sdk/generated/graphql.js';
 import { limiterKey } from '../src/resolvers/scoring/rate-limiter.js';
 import { buildApp } from '../src/server.js';
 import { codes, startInstance, type Instance } from './support/app.js';
@@ -140,10 +139,10 @@ describeBackends(
       expect(await fallbacks(b!, 'action')).toBe(0);
     });
 
-    it('keys are digests: fixed length, no separator, distinct for distinct ids', () => {
+    it('keys are digests: fixed length, no separator, distinct for distinct ids; in braces, the hash tag of a cluster slot', () => {
       const keys = ['vic', 'vic:n', 'vic:n:n', '', 'x'.repeat(500)].map(limiterKey);
       expect(new Set(keys).size).toBe(5);
-      for (const k of keys) expect(k).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      for (const k of keys) expect(k).toMatch(/^\{[A-Za-z0-9_-]{43}\}$/);
     });
   },
   { only: ['real'], instances: 2, env: { RATE_LIMIT_ACTIONS_PER_HOUR: '3' } },

@@ -151,5 +151,5 @@ describeBackends(
     });
   },
   // A coalescing window long enough to show the effect even on a slow, shared CI machine.
-  { instances: 3, env: { LEADERBOARD_COALESCE_MS: '200' } },
+  { instances: 3, cluster: true, env: { LEADERBOARD_COALESCE_MS: '200' } },
 );

@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MeDocument } from '../sdk/generated/graphql.js';
-import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { buildApp } from '../src/server.js';
 import { codes, startInstance, type Instance } from './support/app.js';

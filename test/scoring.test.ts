@@ -208,7 +208,7 @@ describeBackends(
       await rejected(b.token, { actionId: t.actionId, actionType: 'COMPLETE_TASK', token: forged }, 'ACTION_ALREADY_USED');
     });
   },
-  { instances: 2 },
+  { instances: 2, cluster: true },
 );
 
 const QUOTA = 5;
@@ -223,7 +223,7 @@ describeBackends(
       const limited = results.filter((r) => codes(r)[0] === 'RATE_LIMITED');
       expect(ok).toHaveLength(QUOTA);
       expect(limited).toHaveLength(6);
-      for (const r of limited) expect(r.errors![0]!.extensions!.retryAfter).toBeGreaterThanOrEqual(1);
+      for (const r of limited) expect(r.errors![0]!.extensions.retryAfter).toBeGreaterThanOrEqual(1);
       expect(await f.app.app.services.prisma.actionCredit.count({ where: { playerId: p.id } })).toBe(QUOTA);
     });
 
@@ -249,5 +249,5 @@ describeBackends(
       expect(results.filter((r) => codes(r)[0] === 'RATE_LIMITED')).toHaveLength(5);
     });
   },
-  { instances: 2, env: { RATE_LIMIT_ACTIONS_PER_HOUR: String(QUOTA), RATE_LIMIT_TICKETS_PER_HOUR: '20', RATE_LIMIT_WINDOW_SECONDS: '6' } },
+  { instances: 2, cluster: true, env: { RATE_LIMIT_ACTIONS_PER_HOUR: String(QUOTA), RATE_LIMIT_TICKETS_PER_HOUR: '20', RATE_LIMIT_WINDOW_SECONDS: '6' } },
 );

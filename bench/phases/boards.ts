@@ -77,7 +77,7 @@ async function byCount(total: number, connections: number, request: (i: number) 
         } catch (error) {
           errors++;
           firstError ||= (error as Error).message;
-          if (errors > 50) throw new Error(`too many errors: ${firstError}`);
+          if (errors > 50) throw new Error(`too many errors: ${firstError}`, { cause: error });
         }
       }
     }),
@@ -159,7 +159,7 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
       current = config;
       landed[config] = await landsOn();
       const want = config === 'five' ? 5 : 1;
-      if (landed[config]!.length !== want) throw new Error(`a credit landed on ${landed[config]!.join(', ')}; expected ${want} boards`);
+      if (landed[config].length !== want) throw new Error(`a credit landed on ${landed[config].join(', ')}; expected ${want} boards`);
       await loops(CONCURRENCY, nowMs() + warmupMs, action);
     }
     const cpu0 = cpuMs(server.pid);
@@ -208,7 +208,6 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
     admin,
   );
   const fillT0 = nowMs();
-  let fillDoneAt = fillT0;
   const db = new pg.Client({ connectionString: ctx.infra.appDbUrl });
   await db.connect();
   try {
@@ -232,7 +231,7 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
     await db.end();
   }
   const fillMs = nowMs() - fillT0;
-  fillDoneAt = nowMs();
+  const fillDoneAt = nowMs();
   ctx.log(`  setup: ${BIG_PLAYERS.toLocaleString('en-US')} players + 2 x ${BIG_PLAYERS.toLocaleString('en-US')} board entries by SQL in ${(fillMs / 1000).toFixed(1)} s (setup, not measured)`);
 
   // Warm the live board's view by one credit through the product's path: the view

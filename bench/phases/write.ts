@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { openDatabase } from '../../src/db/database.js';
+import { createLogger } from '../../src/logger.js';
+import { BoardDefinitions } from '../../src/resolvers/boards/definitions.js';
+import { InProcessBus } from '../../src/resolvers/live/bus.js';
+import { creditAction, planCredit } from '../../src/resolvers/scoring/credit.js';
 import { GqlClient } from '../lib/gql-client.js';
 import { playerJwt } from '../lib/infra.js';
 import { formatNoise, NoiseMeter } from '../lib/noise.js';
@@ -10,29 +15,11 @@ import { ratioRow, startServerFor, stopServerFor, type BenchContext, type PhaseR
 /**
  * Write: complete actions/s (issueActionToken + submitAction over keep-alive
  * HTTP, 16 players in parallel, each its own JWT, one action at a time each)
- * vs the server's own credit statement (UPDATE players + INSERT action_credits,
- * one CTE) through `pg` on 16 connections.
+ * vs the server's own credit statement (creditAction: one CTE that bumps the
+ * player, the board entries and writes the audit row), imported from the
+ * server's code, on a pool of 16 connections without the server around it.
  */
 export const CONCURRENCY = 16;
-
-/** Same statement as src/resolvers/scoring/actions.ts creditAction. */
-const CREDIT_SQL = `
-    WITH t AS (
-      SELECT points FROM action_types WHERE code = $1 AND enabled
-    ), p AS (
-      UPDATE players SET
-        score = players.score + t.points,
-        reached_seq = nextval('action_credits_id_seq'),
-        score_reached_at = clock_timestamp(),
-        updated_at = clock_timestamp()
-      FROM t
-      WHERE players.id = $2
-      RETURNING players.id, players.score, players.reached_seq, players.score_reached_at, t.points
-    )
-    INSERT INTO action_credits (id, player_id, action_id, action_type, delta, old_score, new_score, created_at)
-    SELECT p.reached_seq, p.id, $3::uuid, $1, p.points, p.score - p.points, p.score, p.score_reached_at
-    FROM p
-    RETURNING id, player_id, action_type, delta, old_score, new_score`;
 
 interface LoopStats {
   done: number;
@@ -55,7 +42,7 @@ export async function loops(workers: number, untilMs: number, step: (w: number) 
         } catch (error) {
           stats.errors++;
           stats.firstError ||= (error as Error).message;
-          if (stats.errors > 1000) throw new Error(`too many errors: ${stats.firstError}`);
+          if (stats.errors > 1000) throw new Error(`too many errors: ${stats.firstError}`, { cause: error });
           await sleep(5);
         }
       }
@@ -100,16 +87,14 @@ export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
     [CONCURRENCY],
   );
   await setup.end();
-  const conns = await Promise.all(
-    players.map(async () => {
-      const c = new pg.Client({ connectionString: ctx.infra.baselineDbUrl });
-      await c.connect();
-      return c;
-    }),
-  );
+  // The server's own statement, imported (never copied): what it costs without HTTP, GraphQL and the cache.
+  const baseline = await openDatabase({ url: ctx.infra.baselineDbUrl, poolSize: CONCURRENCY, dataDir: '.' });
+  const definitions = new BoardDefinitions({ prisma: baseline.prisma, bus: new InProcessBus(), logger: createLogger('silent'), attributeClaims: [] });
+  const boards = await definitions.list();
   const credit = async (w: number) => {
-    const { rows } = await conns[w]!.query(CREDIT_SQL, ['COMPLETE_TASK', players[w], randomUUID()]);
-    if (rows.length !== 1) throw new Error('credit statement returned no row');
+    const plan = planCredit(boards, 'COMPLETE_TASK', Date.now(), {});
+    const outcome = await creditAction(baseline.prisma, { playerId: players[w]!, actionId: randomUUID(), actionType: 'COMPLETE_TASK', issuedAt: new Date(), plan });
+    if (outcome.kind !== 'credited') throw new Error(`credit statement: ${outcome.kind}`);
   };
   await loops(CONCURRENCY, nowMs() + warmupMs, credit);
   const baseMeter = new NoiseMeter();
@@ -117,7 +102,7 @@ export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
   const base = await loops(CONCURRENCY, b0 + durationMs, credit);
   const b1 = nowMs();
   const baseNoise = baseMeter.report();
-  await Promise.all(conns.map((c) => c.end()));
+  await baseline.close();
   const baseRate = base.done / ((b1 - b0) / 1000);
   ctx.log(`  pg:   ${base.done} statements in ${(b1 - b0).toFixed(0)} ms = ${baseRate.toFixed(1)}/s, errors ${base.errors}`);
   ctx.log(`    ${formatNoise(baseNoise)}`);
@@ -131,7 +116,7 @@ export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
         ours: oursRate,
         baseline: baseRate,
         target: { op: '>=', value: 0.5, stretch: 1.0, on: 'ratio' },
-        note: 'baseline: same credit statement via pg, 16 connections',
+        note: 'baseline: the server\'s credit statement (imported creditAction), 16 pooled connections',
       }),
     ],
     details: {

@@ -82,6 +82,14 @@ function openPostgres(url: string, poolSize: number): Database {
   };
 }
 
+/** A read-only pool on the replica (history reads); no migrations there, it follows the primary. */
+export function openReplica(url: string, poolSize: number): { prisma: PrismaClient; description: string; close(): Promise<void> } {
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: url, max: poolSize, connectionTimeoutMillis: 2_000, idleTimeoutMillis: 30_000 }),
+  });
+  return { prisma, description: `replica ${redactUrl(url)}`, close: () => prisma.$disconnect() };
+}
+
 async function openPglite(dataDir: string): Promise<Database> {
   const dir = join(dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });

@@ -65,7 +65,7 @@ export function attachWebSocket(
         const authorization = ctx.connectionParams?.authorization;
         if (authorization === undefined) return true;
         try {
-          const token = bearerToken(String(authorization));
+          const token = bearerToken(typeof authorization === 'string' ? authorization : undefined);
           const identity = await services.playerJwt.verify(token ?? '');
           const release = caps.acquirePlayer(identity.playerId);
           if (release) releases.get(ctx.extra.socket)?.push(release);

@@ -34,7 +34,7 @@ export function createGraphQLHandler(
     batching: false,
     // No file uploads: multipart request bodies are not parsed at all.
     multipart: false,
-    logging: logger.child({ component: 'yoga' }) as never,
+    logging: logger.child({ component: 'yoga' }),
     cors: config.http.corsOrigins.length ? { origin: config.http.corsOrigins, credentials: false, methods: ['GET', 'POST'] } : false,
     maskedErrors: { maskError: (error, message) => maskError(services, error, message) },
     context: ({ request, connectionParams }: { request?: Request; connectionParams?: Record<string, unknown> }) => {
@@ -71,7 +71,7 @@ export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
 function countErrorCodes(services: Services): Plugin {
   const count = (result: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => {
     for (const error of result.errors ?? []) {
-      services.metrics.rejections.inc({ code: String(error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED') });
+      services.metrics.rejections.inc({ code: errorCode(error.extensions?.code, 'GRAPHQL_VALIDATION_FAILED') });
     }
   };
   return {
@@ -168,4 +168,9 @@ function literalHasNul(document: DocumentNode): boolean {
     },
   });
   return found;
+}
+
+/** An error's `extensions.code` as a metric label: codes are strings; anything else counts as `fallback`. */
+function errorCode(code: unknown, fallback: string): string {
+  return typeof code === 'string' ? code : fallback;
 }

@@ -43,7 +43,7 @@ builder.mutationField('upsertActionType', (t) =>
       const saved = await ctx.services.actionTypes.upsert(input);
       await recordConfigChange(ctx.services, operator.playerId, 'actionType', { ...saved });
       ctx.services.logger.info({ actor: operator.playerId, actionType: saved.code, points: saved.points }, 'action type upserted');
-      return saved as never;
+      return saved;
     },
   }),
 );

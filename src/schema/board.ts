@@ -1,6 +1,7 @@
 import { recordConfigChange } from '../resolvers/operators/audit.js';
 import { badInput } from '../errors.js';
 import type { BoardDefinition } from '../resolvers/boards/definitions.js';
+import type { PrismaClient } from '../db/database.js';
 import { isFinal, periodByKey, previousPeriod, WEEKDAYS, BOARD_WINDOWS, type Period } from '../resolvers/boards/periods.js';
 import { currentPeriod } from '../resolvers/boards/views.js';
 import { builder } from './builder.js';
@@ -75,12 +76,20 @@ export const BoardRef = builder.objectRef<BoardDefinition>('Board').implement({
         const out: Period[] = [];
         if (!cursor || (cursor.startsAt && current.startsAt && current.startsAt < cursor.startsAt)) out.push(current);
         // Past periods with entries: a skip scan over the primary key (one index probe per period, not per entry).
-        const keys = await ctx.services.prisma.$queryRaw<{ key: string }[]>`
+        // History: the replica answers once it has replayed past the moment the previous period became final
+        // (no past period can gain its first entry after that); before, the primary does.
+        const previous = previousPeriod(b, current);
+        const settled = previous?.endsAt && new Date(previous.endsAt.getTime() + ttl * 1000);
+        const listKeys = (db: PrismaClient) => db.$queryRaw<{ key: string }[]>`
           WITH RECURSIVE keys AS (
             SELECT min(period_key) AS key FROM board_entries WHERE board_id = ${b.id}
             UNION ALL
             SELECT (SELECT min(period_key) FROM board_entries WHERE board_id = ${b.id} AND period_key > keys.key) FROM keys WHERE keys.key IS NOT NULL
           ) SELECT key FROM keys WHERE key IS NOT NULL`;
+        const keys =
+          settled && settled.getTime() <= Date.now()
+            ? await ctx.services.history.read(listKeys, { what: 'past-periods', replayedSince: settled })
+            : await listKeys(ctx.services.prisma);
         const past = keys
           .map((k) => periodByKey(b, k.key))
           .filter((p) => p.key !== current.key && p.startsAt! < current.startsAt! && (!cursor || p.startsAt! < cursor.startsAt!))

@@ -262,7 +262,7 @@ describeBackends(
       const p = await f.player('first-entry');
       await completeTask(f.app, p.token);
       for (const change of [{ timeZone: 'UTC' }, { window: 'WEEKLY' }, { weekStart: 'SUNDAY' }, { segmentBy: 'country' }] as Partial<BoardInput>[]) {
-        expect(codes(await upsert({ id, ...change } as BoardInput))).toEqual(['BAD_USER_INPUT']);
+        expect(codes(await upsert({ id, ...change }))).toEqual(['BAD_USER_INPUT']);
       }
       // Title, action types and enabled may change at any time.
       expect(expectNoGraphQLErrors(await upsert({ id, title: 'Renamed' })).upsertBoard).toMatchObject({ title: 'Renamed', timeZone: 'Europe/Berlin' });
@@ -295,5 +295,5 @@ describeBackends(
       expect(expectNoGraphQLErrors(await f.app.gql(LeaderboardDocument, { first: 3 })).leaderboard.entries.length).toBeLessThanOrEqual(3);
     });
   },
-  { instances: 2 },
+  { instances: 2, cluster: true },
 );

@@ -191,7 +191,7 @@ describeBackends(
       // (Re-read until equal: on a slow machine the next boundary may pass meanwhile, and subscribers follow it too.)
       await waitFor(
         async () => {
-          const truth = expectNoGraphQLErrors(await f.app.gql(BoardLeaderboardDocument, { board: id, first: 5 })).leaderboard as Board;
+          const truth = expectNoGraphQLErrors(await f.app.gql(BoardLeaderboardDocument, { board: id, first: 5 })).leaderboard;
           return subs.every((s) => JSON.stringify(view(s.events.at(-1)!.leaderboardChanged)) === JSON.stringify(view(truth)));
         },
         10_000,

@@ -899,7 +899,7 @@ const redisUp = await (async () => {
     await probe.ping();
     return true;
   } catch (error) {
-    if (realRequired) throw new Error(`REQUIRE_REAL_BACKENDS=1 but Redis is not reachable: ${(error as Error).message}`);
+    if (realRequired) throw new Error(`REQUIRE_REAL_BACKENDS=1 but Redis is not reachable: ${(error as Error).message}`, { cause: error });
     console.warn(`Redis not reachable at ${REDIS_URL}; the Redis ranking cache contract is left out.`);
     return false;
   } finally {

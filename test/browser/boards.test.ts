@@ -135,7 +135,7 @@ describe('boards on the page', () => {
     const { boards } = await gql(server.url, BoardsDocument, {});
     const enabled = boards.filter((b) => b.enabled);
     expect(boards.map((b) => b.id)).toContain('retired');
-    expect(enabled.map((b) => b.id)).toEqual(['global', ...BOARDS.map((b) => b.id!).sort()]);
+    expect(enabled.map((b) => b.id)).toEqual(['global', ...BOARDS.map((b) => b.id).sort()]);
 
     const page = await newPage();
     await page.goto(server.url);

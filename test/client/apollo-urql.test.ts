@@ -26,7 +26,7 @@ import { describeBackends } from '../support/suite.js';
 
 const sockets: WsClient[] = [];
 afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.dispose()));
+  await Promise.all(sockets.splice(0).map(async (s) => s.dispose()));
 });
 
 function wsClient(url: string, getToken: () => string | undefined) {

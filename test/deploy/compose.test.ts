@@ -81,7 +81,7 @@ describe('docker-compose.yml: Compose specification', () => {
   });
 
   it('the schema check is not a rubber stamp: a misspelt key is rejected', () => {
-    const broken = structuredClone(compose) as ComposeFile;
+    const broken = structuredClone<ComposeFile>(compose);
     (broken.services.api1 as Record<string, unknown>).healtcheck = { test: ['CMD', 'true'] };
     expect(schemaErrors(broken).join('\n')).toMatch(/additional/i);
   });
@@ -345,5 +345,28 @@ describe('deploy/nginx.conf: load balancer', () => {
   it('never retries non-idempotent requests on another instance', () => {
     const next = child(server, 'proxy_next_upstream')?.args ?? [];
     expect(next).not.toContain('non_idempotent');
+  });
+});
+
+describe('docker-compose.yml: profile scaleout', () => {
+  const inProfile = Object.entries(services).filter(([, s]) => (s as { profiles?: string[] }).profiles?.includes('scaleout'));
+
+  it('adds a 3-node Redis Cluster, a Postgres replica and API instances using them, and nothing to the simple setup', () => {
+    expect(inProfile.map(([name]) => name).sort()).toEqual(['api-scaleout', 'postgres-replica', 'redis-cluster-init', 'redis-node-1', 'redis-node-2', 'redis-node-3']);
+    for (const name of ['api1', 'api2', 'postgres', 'redis', 'lb']) expect((services[name] as { profiles?: string[] }).profiles, name).toBeUndefined();
+    for (const n of [1, 2, 3]) expect([services[`redis-node-${n}`]!.command].flat().join(' ')).toMatch(/--cluster-enabled yes/);
+    expect([services['redis-cluster-init']!.command].flat().join(' ')).toMatch(/--cluster create .*--cluster-replicas 0/s);
+    expect(readRepoFile('deploy/postgres-replica.sh')).toMatch(/pg_basebackup -h postgres .* -R /);
+    expect(readRepoFile('deploy/postgres-replication.sh')).toMatch(/host replication scoreboard/);
+  });
+
+  it('the API accepts the scale-out environment: cluster seeds instead of REDIS_URL, history on the replica', () => {
+    const env = { ...envExample, POSTGRES_PASSWORD: 'a'.repeat(48), JWT_SECRET: 'j'.repeat(48), ACTION_TOKEN_SECRET: 'k'.repeat(48) };
+    const apiEnv = Object.fromEntries(Object.entries(environmentOf(services['api-scaleout']!)).map(([k, v]) => [k, interpolate(v, env)]));
+    const config = loadConfig(apiEnv);
+    expect(config.redis.url).toBeUndefined();
+    expect(config.redis.clusterNodes).toEqual([1, 2, 3].map((n) => ({ host: `redis-node-${n}`, port: 6379 })));
+    expect(config.database.replicaUrl).toMatch(/@postgres-replica:5432\/scoreboard$/);
+    expect(config.database.url).toMatch(/@postgres:5432\/scoreboard$/);
   });
 });

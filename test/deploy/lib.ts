@@ -68,10 +68,10 @@ export function interpolate(text: string, env: Record<string, string | undefined
       part.replace(INTERPOLATION, (_all, name: string, op: string | undefined, arg: string | undefined) => {
         const value = env[name];
         const unsetOrEmpty = value === undefined || (op?.startsWith(':') && value === '');
-        if (op === ':-' || op === '-') return unsetOrEmpty ? (arg ?? '') : value!;
+        if (op === ':-' || op === '-') return unsetOrEmpty ? (arg ?? '') : value;
         if (op === ':?' || op === '?') {
           if (unsetOrEmpty) throw new Error(`required variable ${name} is missing a value: ${arg}`);
-          return value!;
+          return value;
         }
         return value ?? '';
       }),

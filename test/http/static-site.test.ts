@@ -40,10 +40,12 @@ describe('static site', () => {
     symlinkSync(join(dir, 'outside.txt'), join(root, 'assets', 'link.txt'));
     const site = staticSiteHandler(root);
     passedOn = [];
-    server = createServer(async (req, res) => {
-      if (await site(req, res)) return;
-      passedOn.push(`${req.method} ${req.url}`);
-      res.writeHead(418).end();
+    server = createServer((req, res) => {
+      void site(req, res).then((served) => {
+        if (served) return;
+        passedOn.push(`${req.method} ${req.url}`);
+        res.writeHead(418).end();
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;

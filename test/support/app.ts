@@ -69,7 +69,7 @@ export async function startInstance(
     token: (player) =>
       signDevPlayerJwt(config.jwt, { id: player.id, username: player.username ?? player.id, roles: player.roles, attributes: player.attributes }),
     async stop() {
-      await Promise.all(clients.map((c) => c.dispose()));
+      await Promise.all(clients.map(async (c) => c.dispose()));
       await app.stop();
     },
   };

@@ -1,22 +1,27 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import { BACKENDS, createBackend, realBackendsAvailable, type Backend, type BackendKind } from './backends.js';
+import { BACKENDS, clusterBackendAvailable, createBackend, realBackendsAvailable, type Backend, type BackendKind } from './backends.js';
 import { startInstance, type Instance } from './app.js';
 
 // Decided once per test file: real backends are mandatory in CI (REQUIRE_REAL_BACKENDS=1 throws here).
 const realAvailable = await realBackendsAvailable();
+let clusterAvailable: boolean | undefined;
 
 /**
  * Runs the same suite against each backend. `instances` app instances share the
- * backend (same database and Redis), for cross-instance cases.
+ * backend (same database and Redis), for cross-instance cases. `cluster: true`
+ * also runs it on a Redis Cluster with a Postgres read replica (scale-out suites:
+ * each such block starts and stops its own engines, a few seconds each).
  */
 export function describeBackends(
   title: string,
   body: (fixture: Fixture) => void,
-  options: { instances?: number; env?: Record<string, string>; only?: BackendKind[] } = {},
+  options: { instances?: number; env?: Record<string, string>; only?: BackendKind[]; cluster?: boolean } = {},
 ) {
-  for (const kind of options.only ?? BACKENDS) {
+  const kinds = options.only ?? [...BACKENDS, ...(options.cluster ? (['cluster'] as const) : [])];
+  for (const kind of kinds) {
     const instances = kind === 'embedded' ? 1 : (options.instances ?? 1);
-    describe.runIf(kind === 'embedded' || realAvailable)(`${title} [${kind}]`, () => {
+    const runs = kind === 'embedded' || (kind === 'cluster' ? (clusterAvailable ??= clusterBackendAvailable()) : realAvailable);
+    describe.runIf(runs)(`${title} [${kind}]`, () => {
       const fixture = new Fixture(kind);
       beforeAll(async () => {
         fixture.backend = await createBackend(kind, options.env);

@@ -333,12 +333,12 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
       let stopped = false;
       if (opts.onConnection) connectionListeners.add(opts.onConnection);
       const dispose = client.subscribe<{ leaderboardChanged: Leaderboard }>(
-        { query: ClientLeaderboardChangedDocument.toString(), variables: args as Record<string, unknown> },
+        { query: ClientLeaderboardChangedDocument.toString(), variables: args },
         {
           next: (result) => {
             if (stopped) return;
             if (result.errors?.length) {
-              opts.onError?.(errorFromGraphQL(result.errors as GraphQLErrorPayload[]));
+              opts.onError?.(errorFromGraphQL(result.errors));
               return;
             }
             const board = result.data?.leaderboardChanged;
@@ -417,16 +417,22 @@ export function toWebSocketUrl(url: string): string {
   return u.toString();
 }
 
+/** AbortSignal.reason is `any`; an abort always rejects with an Error. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(abortReason(signal));
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal!.reason);
+      reject(abortReason(signal!));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -213,14 +213,14 @@ export class BoardDefinitions {
 function merge(before: BoardDefinition | undefined, input: BoardInput, id: string): BoardDefinition {
   const pick = <K extends keyof BoardInput>(k: K, fallback: NonNullable<BoardInput[K]> | null) =>
     input[k] !== undefined ? input[k] : before ? (before[k as keyof BoardDefinition] as BoardInput[K]) : fallback;
-  const window = (input.window ?? before?.window) as BoardWindow | undefined;
+  const window = (input.window ?? before?.window);
   if (!window) throw badInput('window is required for a new board');
   return {
     id,
-    title: (input.title ?? before?.title ?? id) as string,
+    title: (input.title ?? before?.title ?? id),
     window,
-    timeZone: (input.timeZone ?? before?.timeZone ?? 'UTC') as string,
-    weekStart: (input.weekStart ?? before?.weekStart ?? 'MONDAY') as Weekday,
+    timeZone: (input.timeZone ?? before?.timeZone ?? 'UTC'),
+    weekStart: (input.weekStart ?? before?.weekStart ?? 'MONDAY'),
     periodSeconds: (pick('periodSeconds', null) as number | null) ?? null,
     anchor: (pick('anchor', null) as Date | null) ?? (window === 'CUSTOM' && !before?.anchor ? wholeSecond(new Date()) : null),
     segmentBy: (pick('segmentBy', null) as string | null) ?? null,

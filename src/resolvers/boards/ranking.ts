@@ -1,4 +1,6 @@
 import type { PrismaClient } from '../../db/database.js';
+import type { HistoryReads } from '../../db/history.js';
+import type { Locks } from '../../db/locks.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { Bus, StandingMove } from '../live/bus.js';
@@ -27,9 +29,17 @@ const FINAL_SEQ_BASE = 2 ** 52;
 /** A finished period's cache keys live this long after the period became final (late reads are cheap). */
 const CACHE_GRACE_MS = 3_600_000;
 const REBUILD_CHUNK = 5_000;
+/** After a failed cache call, the view is read from Postgres this long before the cache is tried again. */
+const CACHE_RETRY_MS = 1_000;
+/** A rebuild lease outlives any rebuild; it is released at the end, and expires if its holder dies. */
+const REBUILD_LEASE_MS = 60_000;
 
 export interface RankingDeps {
   prisma: PrismaClient;
+  /** Frozen (final) standings are history: the replica when there is one. */
+  history: HistoryReads;
+  /** One rebuild of a view across the instances (each would otherwise take an epoch of its own). */
+  locks: Locks;
   cache: RankingCache;
   bus: Bus;
   logger: Logger;
@@ -45,11 +55,15 @@ export interface ResolvedView extends BoardView {
 export class BoardRanking {
   /** Highest seq this instance has seen per view: the answer while the cache is unreachable. */
   private readonly lastSeq = new Map<string, number>();
+  /**
+   * Views whose last cache call failed (Redis down), with when: Postgres answers them, with a seq
+   * that moves, and the cache is tried again only CACHE_RETRY_MS later (a dead node costs a timeout).
+   */
+  private readonly unreachable = new Map<string, number>();
+  /** Per view, the highest seq served from Postgres while the cache was down: the cache must pass it. */
+  private readonly servedWhileDown = new Map<string, number>();
   /** One rebuild at a time per view; concurrent callers share it. */
   private readonly rebuilding = new Map<string, Promise<void>>();
-  /** Frozen final views (they never change again): total and last credit id. */
-  private readonly frozen = new Map<string, { total: number; lastSeq: number }>();
-
   constructor(private readonly deps: RankingDeps) {}
 
   get cache(): RankingCache {
@@ -69,8 +83,8 @@ export class BoardRanking {
    * one this instance saw. For reads that are not a page of the view (the friends board).
    */
   async viewSeq(view: ResolvedView): Promise<number> {
-    const frozen = await this.frozenView(view);
-    if (frozen) return FINAL_SEQ_BASE + frozen.lastSeq;
+    const frozen = await this.frozenRead(view, async () => undefined);
+    if (frozen) return FINAL_SEQ_BASE + frozen.frozen.lastSeq;
     const cached = await this.deps.cache.seq(view).catch(() => null);
     return cached === null ? this.lastKnownSeq(view) : this.noteSeq(view, cached);
   }
@@ -115,16 +129,18 @@ export class BoardRanking {
    * see it) is where they would stand among the visible players, from Postgres.
    */
   async standing(view: ResolvedView, playerId: string, opts: { hidden?: boolean } = {}): Promise<CachedStanding | undefined> {
-    if (!this.final(view) && !opts.hidden) {
+    if (!this.final(view) && !this.resting(view) && !opts.hidden) {
       try {
         const cached = await this.deps.cache.standing(view, playerId);
         if (cached !== null) {
+          this.reachable(view, cached?.seq);
           if (cached) cached.seq = this.noteSeq(view, cached.seq);
           return cached;
         }
+        this.reachable(view);
         await this.coldRead(view);
       } catch (error) {
-        this.cacheDown(error);
+        this.cacheDown(error, view);
       }
     }
     return this.standingFromDatabase(view, playerId);
@@ -138,14 +154,21 @@ export class BoardRanking {
   async apply(view: ResolvedView, entry: BoardEntry, opts: { hidden?: boolean } = {}): Promise<CachedStanding> {
     const expireAt = this.expireAt(view.periodInfo);
     if (opts.hidden) return (await this.standingFromDatabase(view, entry.playerId))!;
+    if (this.resting(view)) {
+      // The cache misses this change: it is rebuilt when it answers again.
+      this.servedWhileDown.set(viewId(view), Number.MAX_SAFE_INTEGER);
+      return (await this.standingFromDatabase(view, entry.playerId))!;
+    }
     try {
       let applied = await this.deps.cache.apply(view, entry, expireAt);
       if (!applied) {
         await this.scheduleRebuild(view, 'cold');
         applied = await this.deps.cache.apply(view, entry, expireAt);
       }
+      this.reachable(view, applied?.seq);
       if (applied && applied.position > 0) return { ...applied, seq: this.noteSeq(view, applied.seq) };
     } catch (error) {
+      this.unreachable.set(viewId(view), Date.now());
       this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache update failed; will rebuild');
       void this.scheduleRebuild(view, 'apply-failed');
     }
@@ -153,17 +176,44 @@ export class BoardRanking {
   }
 
   private async fromCache(view: ResolvedView, read: () => Promise<BoardPage | null>): Promise<BoardPage | null> {
+    if (this.resting(view)) return null;
     try {
       const page = await read();
+      this.reachable(view, page?.seq);
       if (page) {
         page.seq = this.noteSeq(view, page.seq);
         return page;
       }
       await this.coldRead(view);
     } catch (error) {
-      this.cacheDown(error);
+      this.cacheDown(error, view);
     }
     return null;
+  }
+
+  /** True shortly after the view's cache call failed: Postgres answers without trying the cache. */
+  private resting(view: BoardView): boolean {
+    const at = this.unreachable.get(viewId(view));
+    return at !== undefined && Date.now() - at < CACHE_RETRY_MS;
+  }
+
+  /** True while some view's cache could not be reached: live boards then poll Postgres (no change notices arrive). */
+  degraded(): boolean {
+    return this.unreachable.size > 0;
+  }
+
+  /**
+   * The cache answered again. If this instance served the view from Postgres
+   * meanwhile, with a seq the cache's own has not passed, the cache also missed
+   * those changes: it is rebuilt (a new epoch, above every seq served).
+   */
+  private reachable(view: ResolvedView, cacheSeq?: number) {
+    const id = viewId(view);
+    this.unreachable.delete(id);
+    const served = this.servedWhileDown.get(id);
+    if (served === undefined) return;
+    this.servedWhileDown.delete(id);
+    if (cacheSeq === undefined || cacheSeq < served) void this.scheduleRebuild(view, 'after-outage');
   }
 
   /**
@@ -176,8 +226,9 @@ export class BoardRanking {
     if (row?.any) void this.scheduleRebuild(view, 'cold');
   }
 
-  private cacheDown(error: unknown) {
-    this.deps.logger.warn({ err: (error as Error).message }, 'ranking cache unavailable; reading Postgres');
+  private cacheDown(error: unknown, view: ResolvedView) {
+    this.unreachable.set(viewId(view), Date.now());
+    this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache unavailable; reading Postgres');
   }
 
   /** Rebuilds one view from Postgres once at a time per instance; concurrent callers share it. */
@@ -205,6 +256,24 @@ export class BoardRanking {
   }
 
   private async rebuild(view: ResolvedView, reason: string): Promise<void> {
+    const release = await this.deps.locks.tryLock(`rebuild:{${viewId(view)}}`, REBUILD_LEASE_MS);
+    if (!release) return this.awaitOthersRebuild(view);
+    try {
+      await this.rebuildLocked(view, reason);
+    } finally {
+      await release().catch((error: Error) => this.deps.logger.warn({ err: error.message, view: viewId(view) }, 'rebuild lease release failed (it expires)'));
+    }
+  }
+
+  /** Another instance is rebuilding this view: wait until it is warm (or the lease ends), so callers then merge into it. */
+  private async awaitOthersRebuild(view: ResolvedView): Promise<void> {
+    const name = `rebuild:{${viewId(view)}}`;
+    while ((await this.deps.cache.seq(view)) === null && (await this.deps.locks.held(name))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private async rebuildLocked(view: ResolvedView, reason: string): Promise<void> {
     const started = Date.now();
     // Begun before the truth is read: what changes meanwhile is carried into the swap.
     const token = await this.deps.cache.beginRebuild(view);
@@ -226,11 +295,6 @@ export class BoardRanking {
     }
   }
 
-  /** Frozen summaries of these views changed (a moderation re-froze them): read them again. */
-  forgetFrozen(views: string[]): void {
-    for (const id of views) this.frozen.delete(id);
-  }
-
   // -------------------------------------------------------------------------
   // Postgres: the truth. Every query walks board_entries_ranking_idx, which
   // holds only visible entries (hidden and banned players are on no board).
@@ -250,34 +314,42 @@ export class BoardRanking {
     }
   }
 
-  /** A final view's frozen summary, if the finalization job has run for it. */
-  private async frozenView(view: ResolvedView): Promise<{ total: number; lastSeq: number } | undefined> {
+  /**
+   * A final view's frozen rows, read by `read` together with the period's summary
+   * from the same database (the replica when it has replayed the freeze, else the
+   * primary); undefined while the finalization job has not run for it.
+   */
+  private async frozenRead<T>(view: ResolvedView, read: (db: PrismaClient, frozen: FrozenSummary) => Promise<T>): Promise<{ frozen: FrozenSummary; value: T } | undefined> {
     if (!this.final(view)) return undefined;
-    const id = viewId(view);
-    const known = this.frozen.get(id);
-    if (known) return known;
-    const [row] = await this.deps.prisma.$queryRaw<{ total: number; lastSeq: bigint }[]>`
-      SELECT total, last_seq AS "lastSeq" FROM board_final_periods
-      WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)}`;
-    if (!row) return undefined;
-    const summary = { total: row.total, lastSeq: Number(row.lastSeq) };
-    if (this.frozen.size > 10_000) this.frozen.clear();
-    this.frozen.set(id, summary);
-    return summary;
+    return this.deps.history.read(
+      async (db) => {
+        const [row] = await db.$queryRaw<{ total: number; lastSeq: bigint }[]>`
+          SELECT total, last_seq AS "lastSeq" FROM board_final_periods
+          WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segmentColumn(view)}`;
+        if (!row) return undefined;
+        // The summary and the positions are written by one statement: a database that has one has both.
+        const frozen = { total: row.total, lastSeq: Number(row.lastSeq) };
+        return { frozen, value: await read(db, frozen) };
+      },
+      // Not frozen on the replica may mean "not replayed yet": the primary decides.
+      { what: 'final-standings', complete: (r) => r !== undefined },
+    );
   }
 
   async pageFromDatabase(view: ResolvedView, offset: number, n: number): Promise<BoardPage> {
     const segment = segmentColumn(view);
-    const frozen = await this.frozenView(view);
-    if (frozen) {
+    const read = await this.frozenRead(view, (db) =>
       // Frozen positions: an index range scan, O(log n + n).
-      const rows = await this.deps.prisma.$queryRaw<(EntryRow & { position: number; competition: number; dense: number })[]>`
+      db.$queryRaw<(EntryRow & { position: number; competition: number; dense: number })[]>`
         SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq",
           be.final_position AS position, be.final_competition AS competition, be.final_dense AS dense
         FROM board_entries be JOIN players p ON p.id = be.player_id
         WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment}
           AND be.final_position > ${offset} AND be.final_position <= ${offset + n}
-        ORDER BY be.final_position`;
+        ORDER BY be.final_position`,
+    );
+    if (read) {
+      const { frozen, value: rows } = read;
       return {
         seq: FINAL_SEQ_BASE + frozen.lastSeq,
         total: frozen.total,
@@ -299,7 +371,7 @@ export class BoardRanking {
     const first = entries[0];
     const ranks = first ? await this.ranksFromDatabase(view, first.score) : { competition: 0, dense: 0 };
     return {
-      seq: this.databaseSeq(view, stats),
+      seq: await this.databaseSeq(view, stats),
       total: Number(stats.total),
       entries: rankRun(entries, offset + 1, ranks.competition, ranks.dense),
       prefixSeqs: [],
@@ -308,15 +380,26 @@ export class BoardRanking {
 
   async standingFromDatabase(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
     const segment = segmentColumn(view);
-    const frozen = await this.frozenView(view);
-    const [row] = await this.deps.prisma.$queryRaw<{ score: bigint; reachedSeq: bigint; position: number | null; competition: number | null; dense: number | null }[]>`
-      SELECT score, reached_seq AS "reachedSeq", final_position AS position, final_competition AS competition, final_dense AS dense FROM board_entries
+    let frozenSeq: number | undefined;
+    const read = await this.frozenRead(view, (db) =>
+      // One primary-key lookup.
+      db.$queryRaw<{ score: bigint; position: number | null; competition: number | null; dense: number | null }[]>`
+        SELECT score, final_position AS position, final_competition AS competition, final_dense AS dense FROM board_entries
+        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`,
+    );
+    if (read) {
+      const { frozen, value: [r] } = read;
+      if (!r) return undefined;
+      if (r.position !== null) {
+        return { position: r.position, competitionRank: r.competition!, denseRank: r.dense!, score: Number(r.score), total: frozen.total, seq: FINAL_SEQ_BASE + frozen.lastSeq };
+      }
+      // A hidden player's own row in a frozen period has no position: counted among the visible entries below.
+      frozenSeq = FINAL_SEQ_BASE + frozen.lastSeq;
+    }
+    const [row] = await this.deps.prisma.$queryRaw<{ score: bigint; reachedSeq: bigint }[]>`
+      SELECT score, reached_seq AS "reachedSeq" FROM board_entries
       WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`;
     if (!row) return undefined;
-    if (frozen && row.position !== null) {
-      // Frozen: the primary-key lookup above is the whole answer.
-      return { position: row.position, competitionRank: row.competition!, denseRank: row.dense!, score: Number(row.score), total: frozen.total, seq: FINAL_SEQ_BASE + frozen.lastSeq };
-    }
     // Live, or a hidden player's own row: counted among the visible entries.
     const [[counts], ranks] = await Promise.all([
       this.deps.prisma.$queryRaw<[{ ahead: bigint; total: bigint; last: bigint | null }]>`
@@ -334,7 +417,7 @@ export class BoardRanking {
       denseRank: ranks.dense,
       score: Number(row.score),
       total: Number(counts.total),
-      seq: frozen ? FINAL_SEQ_BASE + frozen.lastSeq : this.databaseSeq(view, counts),
+      seq: frozenSeq ?? (await this.databaseSeq(view, counts)),
     };
   }
 
@@ -345,11 +428,28 @@ export class BoardRanking {
     return { competition: Number(r.higher) + 1, dense: Number(r.distinctHigher) + 1 };
   }
 
-  /** Live views: the last seq seen; final views: derived from their data, so the same everywhere. */
-  private databaseSeq(view: ResolvedView, stats: { last: bigint | null }): number {
+  /**
+   * Final views: derived from their data, so the same everywhere. Live views
+   * while the cache is down: above any seq the cache gave them (the latest epoch
+   * taken, plus half an epoch: within one epoch a view changes fewer than 2^31
+   * times) plus the view's latest credit id, so it moves with every credit and
+   * every instance derives the same; never lower than this instance has served.
+   * Otherwise (a cold view being rebuilt): the last seq seen.
+   */
+  private async databaseSeq(view: ResolvedView, stats: { last: bigint | null }): Promise<number> {
     if (this.final(view)) return FINAL_SEQ_BASE + Number(stats.last ?? 0);
-    return this.lastKnownSeq(view);
+    const id = viewId(view);
+    if (!this.unreachable.has(id)) return this.lastKnownSeq(view);
+    const [{ epoch }] = await this.deps.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT last_value AS epoch FROM board_epoch_seq`;
+    const seq = this.noteSeq(view, Number(epoch) * EPOCH_FACTOR + EPOCH_FACTOR / 2 + Number(stats.last ?? 0));
+    this.servedWhileDown.set(id, seq);
+    return seq;
   }
+}
+
+interface FrozenSummary {
+  total: number;
+  lastSeq: number;
 }
 
 interface EntryRow {

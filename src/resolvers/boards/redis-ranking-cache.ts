@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../db/redis.js';
 import {
   EPOCH_FACTOR,
   MAX_BOARD_SIZE,
@@ -343,7 +343,7 @@ noteDirty(ARGV[1])
 return 1`;
 
 type Reply = (string | number | null | Reply)[];
-type Scripted = Redis & {
+type Scripted = RedisClient & {
   boardApply(...args: (string | number)[]): Promise<Reply | null>;
   boardHide(...args: (string | number)[]): Promise<number>;
   boardShow(...args: (string | number)[]): Promise<number>;
@@ -363,7 +363,7 @@ export class RedisRankingCache implements RankingCache {
   private readonly viewsKey: string;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.viewsKey = `${prefix}views`;
@@ -492,7 +492,7 @@ export class RedisRankingCache implements RankingCache {
 }
 
 function toStanding(res: Reply): CachedStanding {
-  const [seq, position, competitionRank, denseRank, total, score] = res.map(Number) as number[];
+  const [seq, position, competitionRank, denseRank, total, score] = res.map(Number);
   return { seq: seq!, position: position!, competitionRank: competitionRank!, denseRank: denseRank!, total: total!, score: score! };
 }
 

@@ -2,7 +2,7 @@ import type { Services } from '../../services.js';
 import type { BoardDefinition } from '../boards/definitions.js';
 import { nextBoundaryAfter, periodByKey } from '../boards/periods.js';
 import type { ResolvedView } from '../boards/ranking.js';
-import { viewId } from '../boards/ranking-cache.js';
+import { viewId, type BoardPage } from '../boards/ranking-cache.js';
 import { currentPeriod } from '../boards/views.js';
 import { pageToLeaderboard, type Leaderboard, type RankMode } from './leaderboard.js';
 
@@ -64,6 +64,9 @@ export interface BoardFeed {
   close(): Promise<void>;
 }
 
+/** How often live boards are re-read from Postgres while the ranking cache is down. */
+const DEGRADED_POLL_MS = 1_000;
+
 const groupKey = (s: FeedSpec) => JSON.stringify([s.board, s.period, s.segment, s.first, s.rankMode]);
 
 export async function createBoardFeed(services: Services): Promise<BoardFeed> {
@@ -72,6 +75,10 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
   /** Boundary timers, per board with current-period listeners. */
   const rollovers = new Map<string, NodeJS.Timeout>();
   let timer: NodeJS.Timeout | undefined;
+  /** While the ranking cache is down no change notices arrive: live boards are re-read from Postgres on this timer. */
+  let pollTimer: NodeJS.Timeout | undefined;
+  /** Snapshot reads in flight, per view and size: a reconnect storm of N subscribers costs one read, not N. */
+  const snapshots = new Map<string, Promise<BoardPage>>();
   let lastFlushAt = 0;
   let flushing: Promise<void> | undefined;
   /** What the next flush must re-read: changed view ids, or everything. */
@@ -83,6 +90,11 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
   const unsubscribe = await services.bus.subscribe('BOARD_CHANGED', ({ views }) => {
     if (dirty !== 'all') for (const v of views ?? []) dirty.add(v);
     schedule();
+  });
+  // No notices while the bus is down: read the boards now, and poll while the cache is down too.
+  services.bus.onDisconnect(() => {
+    dirty = 'all';
+    void flush(false);
   });
   services.bus.onReconnect(() => {
     services.logger.info('bus reconnected: resyncing live boards');
@@ -179,6 +191,29 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
       services.metrics.eventsPushed.inc(pushed);
       services.metrics.fanoutSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
+    pollWhileDegraded();
+  }
+
+  function pollWhileDegraded() {
+    if (pollTimer || groups.size === 0 || !services.ranking.degraded()) return;
+    pollTimer = setTimeout(() => {
+      pollTimer = undefined;
+      dirty = 'all';
+      void flush(false);
+    }, Math.max(windowMs, DEGRADED_POLL_MS));
+    pollTimer.unref();
+  }
+
+  /** The first `first` entries of a view, read once for every snapshot asked at the same time. */
+  function snapshotPage(view: ResolvedView, first: number): Promise<BoardPage> {
+    const key = `${viewId(view)}#${first}`;
+    let read = snapshots.get(key);
+    if (!read) {
+      services.metrics.liveSnapshotReads.inc();
+      read = services.ranking.page(view, 0, first).finally(() => snapshots.delete(key));
+      snapshots.set(key, read);
+    }
+    return read;
   }
 
   function offer(listener: Listener, board: Leaderboard, force: boolean): boolean {
@@ -203,7 +238,9 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
     const t = setTimeout(() => {
       rollovers.delete(boardId);
       dirty = 'all';
-      void flush(false).then(() => armRollover(boardId));
+      void flush(false)
+        .then(() => armRollover(boardId))
+        .catch((error: Error) => services.logger.warn({ err: error.message, board: boardId }, 'live board rollover timer could not be re-armed'));
     }, wait);
     t.unref();
     rollovers.set(boardId, t);
@@ -217,14 +254,16 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
     group.listeners.add(listener);
     count += 1;
     services.metrics.subscribers.set(count);
-    if (spec.period === null) void armRollover(spec.board).catch(() => {});
+    if (spec.period === null) {
+      void armRollover(spec.board).catch((error: Error) => services.logger.warn({ err: error.message, board: spec.board }, 'live board rollover timer could not be armed'));
+    }
     let active = true;
     const stop = () => {
       if (!active) return;
       active = false;
       closers.delete(stop);
-      group!.listeners.delete(listener);
-      if (group!.listeners.size === 0 && groups.get(key) === group) groups.delete(key);
+      group.listeners.delete(listener);
+      if (group.listeners.size === 0 && groups.get(key) === group) groups.delete(key);
       count -= 1;
       services.metrics.subscribers.set(count);
       if (![...groups.values()].some((g) => g.spec.board === spec.board && g.spec.period === null)) {
@@ -239,7 +278,7 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
       if (!board) return;
       const view = await viewOf(group, board);
       group.view ??= view;
-      const page = await services.ranking.page(view, 0, spec.first);
+      const page = await snapshotPage(view, spec.first);
       if (active) offer(listener, pageToLeaderboard(board, view, page, spec.first, spec.rankMode), true);
     })().catch((error: Error) => services.logger.warn({ err: error.message }, 'live board snapshot failed'));
     return stop;
@@ -254,6 +293,7 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
     },
     async close() {
       clearTimeout(timer);
+      clearTimeout(pollTimer);
       for (const t of rollovers.values()) clearTimeout(t);
       rollovers.clear();
       unsubscribe();

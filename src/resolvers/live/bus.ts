@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../../db/redis.js';
 
 /**
  * The event bus between instances. Payloads are small notices ("the board
@@ -63,6 +64,8 @@ export interface Bus {
   subscribe<T extends Topic>(topic: T, handler: (payload: Topics[T]) => void): Promise<() => void>;
   /** Called after the bus connection came back: messages may have been missed meanwhile. */
   onReconnect(handler: () => void): void;
+  /** Called when the bus connection is lost: no notices arrive until onReconnect. */
+  onDisconnect(handler: () => void): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,10 @@ export class InProcessBus implements Bus {
     // Never disconnects.
   }
 
+  onDisconnect() {
+    // Never disconnects.
+  }
+
   async close() {
     this.emitter.removeAllListeners();
   }
@@ -93,8 +100,8 @@ export class RedisBus implements Bus {
   private readonly pubsub: RedisPubSub;
 
   constructor(
-    private readonly publisher: Redis,
-    private readonly subscriber: Redis,
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
     private readonly prefix: string,
     onError: (error: Error, what: string) => void = () => {},
   ) {
@@ -129,7 +136,91 @@ export class RedisBus implements Bus {
     });
   }
 
+  onDisconnect(handler: () => void) {
+    let connected = this.subscriber.status === 'ready';
+    this.subscriber.on('ready', () => (connected = true));
+    this.subscriber.on('close', () => {
+      if (!connected) return;
+      connected = false;
+      handler();
+    });
+  }
+
   async close() {
     // The clients are owned (and closed) by the caller.
+  }
+}
+
+/**
+ * Sharded pub/sub on a Redis Cluster (Redis >= 7): SPUBLISH reaches only the
+ * master that owns the channel's slot, and ioredis keeps one SSUBSCRIBE
+ * connection per master, re-subscribing when a master is replaced or comes
+ * back. Classic PUBLISH on a cluster is copied to every node over the cluster
+ * bus, so its cost grows with the number of nodes; sharded messages do not.
+ */
+export class ShardedRedisBus implements Bus {
+  private readonly handlers = new Map<string, Set<(payload: never) => void>>();
+  private readonly onMessage = (channel: string, message: string) => {
+    const handlers = this.handlers.get(channel);
+    if (!handlers?.size) return;
+    let payload: never;
+    try {
+      payload = JSON.parse(message) as never;
+    } catch (error) {
+      this.onError(error as Error, 'parse');
+      return;
+    }
+    for (const handler of handlers) handler(payload);
+  };
+
+  constructor(
+    private readonly publisher: Cluster,
+    private readonly subscriber: Cluster,
+    private readonly prefix: string,
+    private readonly onError: (error: Error, what: string) => void = () => {},
+  ) {
+    subscriber.on('smessage', this.onMessage);
+  }
+
+  async publish<T extends Topic>(topic: T, payload: Topics[T]) {
+    await this.publisher.spublish(this.prefix + topic, JSON.stringify(payload));
+  }
+
+  async subscribe<T extends Topic>(topic: T, handler: (payload: Topics[T]) => void) {
+    const channel = this.prefix + topic;
+    let set = this.handlers.get(channel);
+    if (!set) {
+      this.handlers.set(channel, (set = new Set()));
+      await this.subscriber.ssubscribe(channel);
+    }
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+      if (set.size === 0 && this.handlers.get(channel) === set) {
+        this.handlers.delete(channel);
+        this.subscriber.sunsubscribe(channel).catch((error: Error) => this.onError(error, 'sunsubscribe'));
+      }
+    };
+  }
+
+  onReconnect(handler: () => void) {
+    // A master's subscriber connection was lost and replaced ('-subscriber'); once the
+    // group is subscribed again, notices may have been missed meanwhile.
+    let lost = false;
+    this.subscriber.on('-subscriber', () => (lost = true));
+    this.subscriber.on('subscribersReady', () => {
+      if (!lost) return;
+      lost = false;
+      handler();
+    });
+  }
+
+  onDisconnect(handler: () => void) {
+    this.subscriber.on('-subscriber', handler);
+  }
+
+  async close() {
+    this.subscriber.off('smessage', this.onMessage);
+    this.handlers.clear();
   }
 }

@@ -7,10 +7,16 @@ import {
   type DefinitionNode,
   type ExecutionArgs,
   type ExecutionResult,
-  type FieldNode,
   type GraphQLError,
   type GraphQLField,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  getNamedType,
+  isObjectType,
+  OperationTypeNode,
 } from 'graphql';
+import { envelop, useEngine } from '@envelop/core';
+import { createContext } from '../../context.js';
 import type { WebSocket } from 'ws';
 import { AppError } from '../../errors.js';
 import { maskError } from '../../http/yoga.js';
@@ -59,6 +65,8 @@ export const MAX_SHARED_OPERATIONS = 256;
 
 export type SharedResults = ReturnType<typeof createSharedResults>;
 
+type Executor = (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
+
 /** One execution of an operation on one board: synchronous on the global board, a promise where rows load players. */
 interface Execution {
   result: ExecutionResult | Promise<ExecutionResult>;
@@ -66,6 +74,12 @@ interface Execution {
 }
 
 export function createSharedResults(services: Services) {
+  // The per-event execution is graphql-js' execute of the operation's selection with the board as root
+  // (Yoga's own execute would subscribe again); wrapped by envelop so execution plugins (tracing) run on it.
+  const run = envelop({
+    plugins: [useEngine({ execute }), ...(services.tracing ? [services.tracing.graphqlPlugin()] : [])],
+  })().execute as Executor;
+
   /** Per board: operation key -> the executed result and its JSON. */
   const executed = new WeakMap<Leaderboard, Map<string, Execution>>();
   /** Operation key -> live subscribers holding it. */
@@ -77,15 +91,22 @@ export function createSharedResults(services: Services) {
     let hit = byKey.get(key);
     if (hit === undefined) {
       services.metrics.sharedExecutions.inc();
-      // graphql-js maps each subscription event exactly like this (the event as root value).
+      // graphql-js maps each subscription event exactly like this (the event as root value). The context
+      // is nobody's: no viewer, no request signal, its own loaders (only viewer-independent fields take
+      // this path, see sharedSelection), so no subscriber's identity or lifetime reaches the others.
       const mask = (r: ExecutionResult): ExecutionResult =>
         r.errors ? { ...r, errors: r.errors.map((e) => maskError(services, e) as GraphQLError) } : r;
-      const raw = execute({ ...args, rootValue: board });
+      let raw: ExecutionResult | Promise<ExecutionResult>;
+      try {
+        raw = run({ ...args, rootValue: board, contextValue: createContext(services, undefined) });
+      } catch (error) {
+        raw = { errors: [error as GraphQLError] };
+      }
       if (isPromise(raw)) {
         const result = raw.then(mask, (error: Error) => mask({ errors: [error as GraphQLError] }));
         hit = { result, json: result.then((r) => JSON.stringify(r)) };
       } else {
-        const result = mask(raw as ExecutionResult);
+        const result = mask(raw);
         hit = { result, json: JSON.stringify(result) };
       }
       byKey.set(key, hit);
@@ -230,13 +251,14 @@ const RANK_MODES: RankMode[] = ['ORDINAL', 'COMPETITION', 'DENSE'];
  */
 export async function leaderboardOnly(services: Services, args: ExecutionArgs): Promise<FeedSpec | undefined> {
   const op = getOperationAST(args.document, args.operationName);
-  if (!op || op.operation !== 'subscription' || op.selectionSet.selections.length !== 1) return undefined;
+  if (!op || op.operation !== OperationTypeNode.SUBSCRIPTION || op.selectionSet.selections.length !== 1) return undefined;
   const field = op.selectionSet.selections[0]!;
-  if (field.kind !== 'Field' || field.name.value !== 'leaderboardChanged' || field.directives?.length) return undefined;
+  if (field.kind !== Kind.FIELD || field.name.value !== 'leaderboardChanged' || field.directives?.length) return undefined;
   const def = args.schema.getSubscriptionType()?.getFields().leaderboardChanged as GraphQLField<unknown, unknown> | undefined;
   if (!def) return undefined;
+  if (!field.selectionSet || !sharedSelection(args, getNamedType(def.type).name, field.selectionSet)) return undefined;
   try {
-    const a = getArgumentValues(def, field as FieldNode, args.variableValues ?? undefined) as {
+    const a = getArgumentValues(def, field, args.variableValues ?? undefined) as {
       board?: string;
       period?: string | null;
       segment?: string | null;
@@ -259,4 +281,54 @@ export async function leaderboardOnly(services: Services, args: ExecutionArgs): 
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T>)?.then === 'function';
+}
+
+/**
+ * Fields one execution may serve to every subscriber: they read nothing from
+ * the viewer. A field not listed here (say, a future "is this my friend") makes
+ * the operation take the ordinary per-subscriber path, so adding a
+ * viewer-dependent field can never leak one subscriber's answer to another.
+ */
+const SHAREABLE_FIELDS: Record<string, readonly string[]> = {
+  Leaderboard: ['board', 'entries', 'period', 'segment', 'seq', 'totalPlayers', 'updatedAt'],
+  LeaderboardEntry: ['player', 'position', 'rank', 'score'],
+  // `standing` with no segment means the player's own segment, not the viewer's.
+  Player: ['id', 'username', 'score', 'rank', 'attribute', 'standing'],
+  Board: ['actionTypes', 'anchor', 'currentPeriod', 'enabled', 'id', 'periodSeconds', 'periods', 'previousPeriod', 'segmentBy', 'timeZone', 'title', 'weekStart', 'window'],
+  Period: ['endsAt', 'final', 'key', 'startsAt'],
+  Standing: ['board', 'period', 'position', 'rank', 'score', 'segment', 'seq', 'totalPlayers'],
+};
+
+/** True when every field selected (through fragments too) is in SHAREABLE_FIELDS. */
+export function sharedSelection(args: Pick<ExecutionArgs, 'schema' | 'document'>, typeName: string, selectionSet: SelectionSetNode): boolean {
+  const fragments = new Map(
+    args.document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+  );
+  const seen = new Set<string>();
+  const walk = (schema: GraphQLSchema, type: string, set: SelectionSetNode): boolean => {
+    const objectType = schema.getType(type);
+    if (!isObjectType(objectType)) return false;
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        if (name === '__typename') continue;
+        if (!SHAREABLE_FIELDS[type]?.includes(name)) return false;
+        const child = objectType.getFields()[name];
+        if (!child) return false;
+        if (selection.selectionSet && !walk(schema, getNamedType(child.type).name, selection.selectionSet)) return false;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (selection.typeCondition && selection.typeCondition.name.value !== type) return false;
+        if (!walk(schema, type, selection.selectionSet)) return false;
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || fragment.typeCondition.name.value !== type) return false;
+        const mark = `${selection.name.value}@${type}`;
+        if (seen.has(mark)) continue;
+        seen.add(mark);
+        if (!walk(schema, type, fragment.selectionSet)) return false;
+      }
+    }
+    return true;
+  };
+  return walk(args.schema, typeName, selectionSet);
 }
