@@ -39,7 +39,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '300' },
   },
 });
-const sizes = values.sizes!.split(',').map(Number);
+const sizes = values.sizes.split(',').map(Number);
 const CHANGES = Number(values.changes);
 const BOARD_PLAYERS = Number(values['board-players']);
 const REQUESTS = Number(values.requests);
@@ -71,7 +71,7 @@ async function standings(n: number) {
   const board = `bench-standings-${n}`;
   await db.query(`INSERT INTO boards (id, title, board_window) VALUES ($1, $1, 'ALL_TIME')`, [board]);
   services.definitions.invalidate();
-  const def = (await services.definitions.require(board))!;
+  const def = (await services.definitions.require(board));
   const view: ResolvedView = { board, period: 'all', segment: null, periodInfo: currentPeriod(def) };
   // Subscribers at 10, 20, ..., 10n; movers between them at 10i + 5, every (n / CHANGES)-th gap.
   const step = Math.max(1, Math.floor(n / CHANGES));
@@ -168,7 +168,7 @@ async function standings(n: number) {
 async function friendsBoard() {
   const board = 'bench-million';
   console.log(`\nfriendsLeaderboard: 1,000 friends on a ${BOARD_PLAYERS.toLocaleString('en')}-player board, ${REQUESTS} requests over HTTP`);
-  let started = Date.now();
+  const started = Date.now();
   await db.query(`INSERT INTO boards (id, title, board_window) VALUES ($1, $1, 'ALL_TIME')`, [board]);
   await db.query(`INSERT INTO players (id, username) SELECT 'mp' || g, 'mp' || g FROM generate_series(1, $1::int) g`, [BOARD_PLAYERS]);
   await db.query(
@@ -199,7 +199,6 @@ async function friendsBoard() {
   };
   for (let i = 0; i < 20; i++) await once(); // warm-up
   const times: number[] = [];
-  started = Date.now();
   let total = 0;
   for (let i = 0; i < REQUESTS; i++) {
     const r = await once();

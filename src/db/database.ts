@@ -157,6 +157,7 @@ function lockEmbedded(dataDir: string): () => void {
           `The embedded database in ${dataDir} is in use by process ${holder} (a running Scoreboard server?). ` +
             'Stop that process first, or use DATABASE_URL (PostgreSQL), which any number of processes can share. ' +
             `If no such process runs any more, delete ${file}.`,
+          { cause: error },
         );
       }
       rmSync(file, { force: true }); // stale, or this process's own (reopened): take it over

@@ -173,7 +173,7 @@ for (const kind of ['embedded', 'real'] as BackendKind[]) {
       });
       if (subscriber) {
         const top = expected.slice(0, 10).map((e) => e.id);
-        await waitFor(() => subscriber!.events.some((e) => JSON.stringify((e as { leaderboardChanged: { entries: { player: { id: string } }[] } }).leaderboardChanged.entries.map((x) => x.player.id)) === JSON.stringify(top)), 20_000, 'the imported top 10 pushed to the subscriber');
+        await waitFor(() => subscriber.events.some((e) => JSON.stringify((e as { leaderboardChanged: { entries: { player: { id: string } }[] } }).leaderboardChanged.entries.map((x) => x.player.id)) === JSON.stringify(top)), 20_000, 'the imported top 10 pushed to the subscriber');
         subscriber.unsubscribe();
       }
     });

@@ -190,7 +190,7 @@ describeBackends(
         [first.code, 1, 1],
         [second.code, 2, 2],
       ]);
-      for (const e of onA.events as unknown as Unlock[]) expect(e.achievementUnlocked.unlockedAt).not.toBeNull();
+      for (const e of onA.events) expect(e.achievementUnlocked.unlockedAt).not.toBeNull();
       expect(onA.errors).toEqual([]);
     });
   },
@@ -239,7 +239,7 @@ describeBackends(
       expect(await progressOf(f, winner.id, top.code)).toMatchObject({ progress: 0, unlockedAt: null });
 
       // The job (every second, on both instances) freezes the final period and unlocks it there.
-      const [event] = await Promise.all(onWinner.map((c) => waitFor(() => c.events[0] as Unlock | undefined, 30_000, 'the final-rank unlock')));
+      const [event] = await Promise.all(onWinner.map((c) => waitFor(() => c.events[0], 30_000, 'the final-rank unlock')));
       expect(event!.achievementUnlocked.achievement.code).toBe(top.code);
       const unlockedAt = new Date(event!.achievementUnlocked.unlockedAt!).getTime();
       expect(unlockedAt).toBeGreaterThanOrEqual(endsAt + TTL_SECONDS * 1000);
@@ -256,7 +256,7 @@ describeBackends(
       await Promise.all([0, 1].map(async (i) => submit(f.at(i), winner.token, await issue(f.at(i + 1), winner.token, type))));
       await Promise.all(onWinner.map((c) => waitFor(() => c.events.length >= 2, 10_000, 'the sentinel unlock')));
       for (const c of onWinner) {
-        expect((c.events as unknown as Unlock[]).map((e) => e.achievementUnlocked.achievement.code)).toEqual([top.code, sentinel.code]);
+        expect((c.events).map((e) => e.achievementUnlocked.achievement.code)).toEqual([top.code, sentinel.code]);
       }
     }, 60_000);
   },

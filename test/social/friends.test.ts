@@ -43,7 +43,7 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<unk
 async function known(f: Fixture, name: string) {
   const p = await f.player(name);
   expectNoGraphQLErrors(await f.app.gql(FriendsDocument, {}, p.token));
-  await f.app.app.services.players.ensure({ playerId: p.id, username: p.username, roles: [], attributes: {} } as never);
+  await f.app.app.services.players.ensure({ playerId: p.id, username: p.username, roles: [], attributes: {} });
   return p;
 }
 

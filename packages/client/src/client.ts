@@ -274,7 +274,7 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
       {
         next: (result) => {
           if (stopped) return;
-          if (result.errors?.length) opts.onError?.(errorFromGraphQL(result.errors as GraphQLErrorPayload[]));
+          if (result.errors?.length) opts.onError?.(errorFromGraphQL(result.errors));
           else if (result.data) onData(result.data);
         },
         error: (error) => {
