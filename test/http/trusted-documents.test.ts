@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { describe, expect, it } from 'vitest';
 import { BoardChangedDocument, BoardLeaderboardDocument, LeaderboardDocument } from '../../sdk/generated/graphql.js';
@@ -11,11 +10,8 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { createTrustedDocuments } from '../../src/http/trusted-documents.js';
 import { waitFor } from '../support/app.js';
 import { describeBackends } from '../support/suite.js';
+import { hexOf, idOf, MANIFEST } from '../support/trusted.js';
 
-export const MANIFEST = fileURLToPath(new URL('../../sdk/generated/persisted-documents.json', import.meta.url));
-/** The id codegen put on a typed document: "sha256:<hex>". */
-export const idOf = (doc: TypedDocumentNode<unknown, never>) => (doc as unknown as { __meta__: { hash: string } }).__meta__.hash;
-const hexOf = (doc: TypedDocumentNode<unknown, never>) => idOf(doc).replace('sha256:', '');
 const apq = (doc: TypedDocumentNode<unknown, never>) => ({ persistedQuery: { version: 1, sha256Hash: hexOf(doc) } });
 const UNKNOWN = 'f'.repeat(64);
 

@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST, parse, type OperationTypeNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { Counter, Gauge } from 'prom-client';
+import type { Services } from '../services.js';
+import { createTrustedDocuments, requestedDocumentId } from './trusted-documents.js';
+import type { GraphQLHandler } from './yoga.js';
+
+/**
+ * Public reads over GET, answered from memory before the Yoga pipeline, with
+ * HTTP validators so browsers and CDNs can absorb read storms.
+ *
+ * What is public: a GET query without an Authorization header (nothing it reads
+ * can depend on a viewer), answered without errors. It gets
+ * `Cache-Control: public, max-age=1`, a strong `ETag` and `Vary: Authorization,
+ * Accept`; `If-None-Match` with that ETag answers 304 without a body. A GET with
+ * an Authorization header goes through Yoga as before and is marked
+ * `Cache-Control: private, no-store`.
+ *
+ * Freshness, per instance (see README, "Response cache"):
+ * - every entry belongs to a generation; the generation moves on when this
+ *   instance finishes executing any mutation (before its response is written),
+ *   on every BOARD_CHANGED / DEFINITIONS_CHANGED notice from the bus (every
+ *   instance receives them), and after a bus reconnect. An entry of an older
+ *   generation is never served, and a read that began before the move is never
+ *   stored. So a read on the instance that served a write always reflects it,
+ *   and other instances are at most one bus hop behind;
+ * - no entry lives longer than RESPONSE_CACHE_MAX_AGE_MS (default 1 s): what
+ *   changes with time alone (a period boundary) is never older than that;
+ * - at most RESPONSE_CACHE_ENTRIES entries (least recently used go first).
+ *
+ * The ETag is a sha256 of the body: the body carries the board views' `seq` when
+ * the client selects it, but a board definition's title or a player's name can
+ * change the bytes without changing any seq, and the hash is computed once per
+ * cache entry, not per request.
+ */
+export interface ReadCache {
+  /** Answers a GET /graphql that is a public read; false when Yoga should handle the request as usual. */
+  handle(req: IncomingMessage, res: ServerResponse, yoga: GraphQLHandler): Promise<boolean>;
+  /** Yoga plugin: a mutation executed here moves the generation on before its response is sent. */
+  plugin: Plugin;
+  /** Every entry is stale from now on. */
+  invalidate(): void;
+  close(): void;
+}
+
+interface Entry {
+  generation: number;
+  storedAt: number;
+  status: number;
+  contentType: string;
+  body: string;
+  etag: string;
+}
+
+const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'];
+const STREAMING = /text\/event-stream|multipart\/mixed/;
+/** Parsed operation types of documents seen over GET, bounded like the cache. */
+const MAX_PARSED = 1_000;
+
+export async function createReadCache(services: Services): Promise<ReadCache> {
+  const { config, metrics } = services;
+  const { entries: maxEntries, maxAgeMs } = config.responseCache;
+  const trusted = createTrustedDocuments(config.trustedDocuments);
+  const entries = new Map<string, Entry>();
+  const operationTypes = new Map<string, OperationTypeNode | null>();
+  let generation = 0;
+
+  const hits = new Counter({ name: 'scoreboard_response_cache_hits_total', help: 'Public GET reads answered from the response cache (304s included)', registers: [metrics.registry] });
+  const misses = new Counter({ name: 'scoreboard_response_cache_misses_total', help: 'Public GET reads executed by Yoga (not in the cache, or stale)', registers: [metrics.registry] });
+  const notModified = new Counter({ name: 'scoreboard_http_not_modified_total', help: 'Public GET reads answered 304 Not Modified (If-None-Match matched)', registers: [metrics.registry] });
+  const size = new Gauge({ name: 'scoreboard_response_cache_entries', help: 'Entries in the response cache', registers: [metrics.registry] });
+  size.set(0);
+
+  const invalidate = () => {
+    generation += 1;
+    entries.clear();
+    size.set(0);
+  };
+  const unsubscribers = [
+    await services.bus.subscribe('BOARD_CHANGED', invalidate),
+    await services.bus.subscribe('DEFINITIONS_CHANGED', invalidate),
+  ];
+  services.bus.onReconnect(invalidate);
+
+  function operationType(query: string, operationName: string | undefined): OperationTypeNode | null {
+    const key = `${operationName ?? ''}\n${query}`;
+    let type = operationTypes.get(key);
+    if (type === undefined) {
+      try {
+        type = getOperationAST(parse(query, { noLocation: true }), operationName)?.operation ?? null;
+      } catch {
+        type = null;
+      }
+      if (operationTypes.size >= MAX_PARSED) operationTypes.delete(operationTypes.keys().next().value!);
+      operationTypes.set(key, type);
+    }
+    return type;
+  }
+
+  function corsHeaders(req: IncomingMessage): Record<string, string> {
+    const origin = req.headers.origin;
+    if (!origin || !config.http.corsOrigins.includes(origin)) return {};
+    return { 'access-control-allow-origin': origin };
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, entry: Entry) {
+    const headers = {
+      'cache-control': 'public, max-age=1',
+      etag: entry.etag,
+      vary: 'Authorization, Accept, Origin',
+      ...corsHeaders(req),
+    };
+    if (matches(req.headers['if-none-match'], entry.etag)) {
+      notModified.inc();
+      res.writeHead(304, headers);
+      return res.end();
+    }
+    res.writeHead(entry.status, { ...headers, 'content-type': entry.contentType, 'content-length': Buffer.byteLength(entry.body) });
+    res.end(entry.body);
+  }
+
+  return {
+    invalidate,
+    close: () => unsubscribers.forEach((stop) => stop()),
+    plugin: {
+      onExecute({ args }) {
+        if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
+        return { onExecuteDone: () => invalidate() };
+      },
+    },
+    async handle(req, res, yoga) {
+      if (req.method !== 'GET') return false;
+      if (req.headers.authorization !== undefined) {
+        // Whatever Yoga answers depends on who asks: never for a shared cache.
+        res.setHeader('cache-control', 'private, no-store');
+        return false;
+      }
+      const accept = req.headers.accept ?? '';
+      if (STREAMING.test(accept)) return false;
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const params = url.searchParams;
+      let extensions: unknown;
+      try {
+        extensions = params.has('extensions') ? JSON.parse(params.get('extensions')!) : undefined;
+      } catch {
+        return false; // Yoga answers the malformed request
+      }
+      const documentId = params.get('documentId') ?? undefined;
+      const resolved = trusted.resolve({ query: params.get('query') ?? undefined, extensions, documentId });
+      // A trusted document by id is as safe as a preflighted request: a query has no side
+      // effects, Yoga refuses mutations over GET, and its text is ours. So a CDN (or a plain
+      // link) may fetch it without the CSRF header, and an unknown id gets its stable error
+      // (nothing runs). Free-form GETs, an unknown id's fallback text included, still need the header.
+      if ('error' in resolved) {
+        if (requestedDocumentId({ extensions, documentId }) === undefined) return false;
+        return forward(req, res, yoga, true);
+      }
+      if (typeof resolved.query !== 'string') return false;
+      const operationName = params.get('operationName') || undefined;
+      if (operationType(resolved.query, operationName) !== 'query') return false;
+      const byId = resolved.id !== undefined;
+      if (!byId && !CSRF_HEADERS.some((h) => req.headers[h] !== undefined)) return false;
+
+      const key = [resolved.id ?? sha256(resolved.query), operationName ?? '', params.get('variables') ?? '', accept].join('\n');
+      const cached = maxEntries > 0 ? entries.get(key) : undefined;
+      if (cached && cached.generation === generation && Date.now() - cached.storedAt <= maxAgeMs) {
+        hits.inc();
+        entries.delete(key); // most recently used last
+        entries.set(key, cached);
+        send(req, res, cached);
+        return true;
+      }
+      misses.inc();
+      const startedIn = generation;
+      const response = await execute(req, yoga, byId);
+      const body = await response.text();
+      const contentType = response.headers.get('content-type') ?? 'application/json; charset=utf-8';
+      if (!(response.status === 200 && /json/.test(contentType) && !hasErrors(body))) return passOn(res, response, body);
+      const entry: Entry = { generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: `"${sha256(body).slice(0, 32)}"` };
+      // A write (here, or announced by the bus) while this read ran: answer it, keep it not.
+      if (maxEntries > 0 && startedIn === generation) {
+        entries.delete(key);
+        entries.set(key, entry);
+        if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+        size.set(entries.size);
+      }
+      send(req, res, entry);
+      return true;
+    },
+  };
+}
+
+/** The GET through Yoga (as a fetch Request), with the CSRF header added for a request by id. */
+function execute(req: IncomingMessage, yoga: GraphQLHandler, byId: boolean): Promise<Response> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) headers.set(name, value.join(', '));
+  }
+  if (byId) headers.set('x-graphql-yoga-csrf', 'trusted-document');
+  return Promise.resolve(yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'GET', headers }, { req } as never));
+}
+
+/** Yoga's answer as it is, never stored by anyone. */
+function passOn(res: ServerResponse, response: Response, body: string): true {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  headers['cache-control'] = 'no-store';
+  res.writeHead(response.status, headers);
+  res.end(body);
+  return true;
+}
+
+async function forward(req: IncomingMessage, res: ServerResponse, yoga: GraphQLHandler, byId: boolean): Promise<true> {
+  const response = await execute(req, yoga, byId);
+  return passOn(res, response, await response.text());
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function hasErrors(body: string): boolean {
+  try {
+    return (JSON.parse(body) as { errors?: unknown }).errors !== undefined;
+  } catch {
+    return true;
+  }
+}
+
+/** If-None-Match: a list of entity tags, or "*"; weak tags compare weakly (RFC 9110 13.1.2). */
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
