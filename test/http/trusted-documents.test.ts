@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { describe, expect, it } from 'vitest';
 import { BoardChangedDocument, BoardLeaderboardDocument, LeaderboardDocument } from '../../sdk/generated/graphql.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -12,7 +11,7 @@ import { waitFor } from '../support/app.js';
 import { describeBackends } from '../support/suite.js';
 import { hexOf, idOf, MANIFEST } from '../support/trusted.js';
 
-const apq = (doc: TypedDocumentNode<unknown, never>) => ({ persistedQuery: { version: 1, sha256Hash: hexOf(doc) } });
+const apq = (doc: Parameters<typeof hexOf>[0]) => ({ persistedQuery: { version: 1, sha256Hash: hexOf(doc) } });
 const UNKNOWN = 'f'.repeat(64);
 
 describe('trusted documents: the rule', () => {
