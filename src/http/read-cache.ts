@@ -30,10 +30,12 @@ import type { GraphQLHandler } from './yoga.js';
  *   changes with time alone (a period boundary) is never older than that;
  * - at most RESPONSE_CACHE_ENTRIES entries (least recently used go first).
  *
- * The ETag is a sha256 of the body: the body carries the board views' `seq` when
- * the client selects it, but a board definition's title or a player's name can
- * change the bytes without changing any seq, and the hash is computed once per
- * cache entry, not per request.
+ * The ETag is weak: a sha256 of the body without the boards' `updatedAt` (the
+ * time the snapshot was read, different on every execution), so two reads of the
+ * same board state validate alike. Not a version made of the views' `seq`s alone:
+ * a board's title or a player's name can change the bytes without moving any seq.
+ * A document that aliases another field as `updatedAt` gets a hash of the whole
+ * body. The hash is computed once per cache entry, not per request.
  */
 export interface ReadCache {
   /** Answers a GET /graphql that is a public read; false when Yoga should handle the request as usual. */
@@ -178,7 +180,7 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       const body = await response.text();
       const contentType = response.headers.get('content-type') ?? 'application/json; charset=utf-8';
       if (!(response.status === 200 && /json/.test(contentType) && !hasErrors(body))) return passOn(res, response, body);
-      const entry: Entry = { generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: `"${sha256(body).slice(0, 32)}"` };
+      const entry: Entry = { generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: validator(body, resolved.query) };
       // A write (here, or announced by the bus) while this read ran: answer it, keep it not.
       if (maxEntries > 0 && startedIn === generation) {
         entries.delete(key);
@@ -222,6 +224,13 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** The weak ETag of a body: its sha256 without the boards' read time (see above). */
+function validator(body: string, query: string): string {
+  const readTimeOnly = !/\bupdatedAt\s*:/.test(query);
+  const state = readTimeOnly ? JSON.stringify(JSON.parse(body), (key, value: unknown) => (key === 'updatedAt' ? undefined : value)) : body;
+  return `W/"${sha256(state).slice(0, 32)}"`;
+}
+
 function hasErrors(body: string): boolean {
   try {
     return (JSON.parse(body) as { errors?: unknown }).errors !== undefined;
@@ -230,9 +239,10 @@ function hasErrors(body: string): boolean {
   }
 }
 
-/** If-None-Match: a list of entity tags, or "*"; weak tags compare weakly (RFC 9110 13.1.2). */
+/** If-None-Match: a list of entity tags, or "*"; compared weakly, as RFC 9110 (13.1.2) says for it. */
 function matches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+  const opaque = etag.replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === opaque);
 }
