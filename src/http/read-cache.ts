@@ -48,6 +48,8 @@ export interface ReadCache {
 }
 
 interface Entry {
+  /** Asked by trusted-document id: served without the CSRF header. */
+  byId: boolean;
   generation: number;
   storedAt: number;
   status: number;
@@ -141,6 +143,18 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       }
       const accept = req.headers.accept ?? '';
       if (STREAMING.test(accept)) return false;
+      // Keyed by the request as sent (Accept and the URL: document or id, operation name,
+      // variables): a hit costs no parsing at all. Spellings of the same request that
+      // differ only in encoding are separate entries.
+      const key = `${accept}\n${req.url}`;
+      const cached = maxEntries > 0 ? entries.get(key) : undefined;
+      if (cached && cached.generation === generation && Date.now() - cached.storedAt <= maxAgeMs && (cached.byId || hasCsrfHeader(req))) {
+        hits.inc();
+        entries.delete(key); // most recently used last
+        entries.set(key, cached);
+        send(req, res, cached);
+        return true;
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const params = url.searchParams;
       let extensions: unknown;
@@ -163,24 +177,14 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       const operationName = params.get('operationName') || undefined;
       if (operationType(resolved.query, operationName) !== 'query') return false;
       const byId = resolved.id !== undefined;
-      if (!byId && !CSRF_HEADERS.some((h) => req.headers[h] !== undefined)) return false;
-
-      const key = [resolved.id ?? sha256(resolved.query), operationName ?? '', params.get('variables') ?? '', accept].join('\n');
-      const cached = maxEntries > 0 ? entries.get(key) : undefined;
-      if (cached && cached.generation === generation && Date.now() - cached.storedAt <= maxAgeMs) {
-        hits.inc();
-        entries.delete(key); // most recently used last
-        entries.set(key, cached);
-        send(req, res, cached);
-        return true;
-      }
+      if (!byId && !hasCsrfHeader(req)) return false;
       misses.inc();
       const startedIn = generation;
       const response = await execute(req, yoga, byId);
       const body = await response.text();
       const contentType = response.headers.get('content-type') ?? 'application/json; charset=utf-8';
       if (!(response.status === 200 && /json/.test(contentType) && !hasErrors(body))) return passOn(res, response, body);
-      const entry: Entry = { generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: validator(body, resolved.query) };
+      const entry: Entry = { byId, generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: validator(body, resolved.query) };
       // A write (here, or announced by the bus) while this read ran: answer it, keep it not.
       if (maxEntries > 0 && startedIn === generation) {
         entries.delete(key);
@@ -192,6 +196,10 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       return true;
     },
   };
+}
+
+function hasCsrfHeader(req: IncomingMessage): boolean {
+  return CSRF_HEADERS.some((h) => req.headers[h] !== undefined);
 }
 
 /** The GET through Yoga (as a fetch Request), with the CSRF header added for a request by id. */

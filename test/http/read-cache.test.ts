@@ -71,6 +71,8 @@ describeBackends(
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('public, max-age=1');
       expect(res.headers.get('etag')).toBeTruthy();
+      // Cached now, and still refused without the header.
+      expect((await fetch(url)).status).toBe(403);
     });
 
     it('with an Authorization header: private, no-store, no ETag', async () => {
