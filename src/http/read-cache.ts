@@ -59,7 +59,6 @@ interface Entry {
 }
 
 const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'];
-const STREAMING = /text\/event-stream|multipart\/mixed/;
 /** Parsed operation types of documents seen over GET, bounded like the cache. */
 const MAX_PARSED = 1_000;
 
@@ -141,8 +140,9 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
         res.setHeader('cache-control', 'private, no-store');
         return false;
       }
+      // Only queries are answered here (a subscription over GET is an SSE stream for Yoga);
+      // an Accept that also lists streaming types (urql's does) is fine for a query.
       const accept = req.headers.accept ?? '';
-      if (STREAMING.test(accept)) return false;
       // Keyed by the request as sent (Accept and the URL: document or id, operation name,
       // variables): a hit costs no parsing at all. Spellings of the same request that
       // differ only in encoding are separate entries.
