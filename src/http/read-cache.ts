@@ -28,7 +28,8 @@ import type { GraphQLHandler } from './yoga.js';
  *   and other instances are at most one bus hop behind;
  * - no entry lives longer than RESPONSE_CACHE_MAX_AGE_MS (default 1 s): what
  *   changes with time alone (a period boundary) is never older than that;
- * - at most RESPONSE_CACHE_ENTRIES entries (least recently used go first).
+ * - at most RESPONSE_CACHE_ENTRIES entries (least recently used go first), of
+ *   at most 64 KiB each: a larger answer is served but not kept.
  *
  * The ETag is weak: a sha256 of the body without the boards' `updatedAt` (the
  * time the snapshot was read, different on every execution), so two reads of the
@@ -59,6 +60,8 @@ interface Entry {
 }
 
 const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'];
+/** Bodies larger than this are answered but not kept: the cache holds at most entries x this. */
+const MAX_ENTRY_CHARS = 64 * 1024;
 /** Parsed operation types of documents seen over GET, bounded like the cache. */
 const MAX_PARSED = 1_000;
 
@@ -186,7 +189,7 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       if (!(response.status === 200 && /json/.test(contentType) && !hasErrors(body))) return passOn(res, response, body);
       const entry: Entry = { byId, generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: validator(body, resolved.query) };
       // A write (here, or announced by the bus) while this read ran: answer it, keep it not.
-      if (maxEntries > 0 && startedIn === generation) {
+      if (maxEntries > 0 && startedIn === generation && body.length <= MAX_ENTRY_CHARS) {
         entries.delete(key);
         entries.set(key, entry);
         if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
