@@ -138,11 +138,9 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
     },
     async handle(req, res, yoga) {
       if (req.method !== 'GET') return false;
-      if (req.headers.authorization !== undefined) {
-        // Whatever Yoga answers depends on who asks: never for a shared cache.
-        res.setHeader('cache-control', 'private, no-store');
-        return false;
-      }
+      // Whatever Yoga answers a request with a JWT depends on who asks: never kept, never for a shared cache.
+      const authorized = req.headers.authorization !== undefined;
+      if (authorized) res.setHeader('cache-control', 'private, no-store');
       // Only queries are answered here (a subscription over GET is an SSE stream for Yoga);
       // an Accept that also lists streaming types (urql's does) is fine for a query.
       const accept = req.headers.accept ?? '';
@@ -150,7 +148,7 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       // variables): a hit costs no parsing at all. Spellings of the same request that
       // differ only in encoding are separate entries.
       const key = `${accept}\n${req.url}`;
-      const cached = maxEntries > 0 ? entries.get(key) : undefined;
+      const cached = maxEntries > 0 && !authorized ? entries.get(key) : undefined;
       if (cached && cached.generation === generation && Date.now() - cached.storedAt <= maxAgeMs && (cached.byId || hasCsrfHeader(req))) {
         hits.inc();
         entries.delete(key); // most recently used last
@@ -174,19 +172,20 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       // (nothing runs). Free-form GETs, an unknown id's fallback text included, still need the header.
       if ('error' in resolved) {
         if (requestedDocumentId({ extensions, documentId }) === undefined) return false;
-        return forward(req, res, yoga, true);
+        return forward(req, res, yoga, true, authorized);
       }
       if (typeof resolved.query !== 'string') return false;
       const operationName = params.get('operationName') || undefined;
       if (operationType(resolved.query, operationName) !== 'query') return false;
       const byId = resolved.id !== undefined;
       if (!byId && !hasCsrfHeader(req)) return false;
+      if (authorized) return forward(req, res, yoga, byId, true);
       misses.inc();
       const startedIn = generation;
       const response = await execute(req, yoga, byId);
       const body = await response.text();
       const contentType = response.headers.get('content-type') ?? 'application/json; charset=utf-8';
-      if (!(response.status === 200 && /json/.test(contentType) && !hasErrors(body))) return passOn(res, response, body);
+      if (!(response.status === 200 && /json/.test(contentType) && !hasErrors(body))) return passOn(res, response, body, false);
       const entry: Entry = { byId, generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: validator(body, resolved.query) };
       // A write (here, or announced by the bus) while this read ran: answer it, keep it not.
       if (maxEntries > 0 && startedIn === generation && body.length <= MAX_ENTRY_CHARS) {
@@ -217,18 +216,18 @@ function execute(req: IncomingMessage, yoga: GraphQLHandler, byId: boolean): Pro
 }
 
 /** Yoga's answer as it is, never stored by anyone. */
-function passOn(res: ServerResponse, response: Response, body: string): true {
+function passOn(res: ServerResponse, response: Response, body: string, authorized = false): true {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => (headers[name] = value));
-  headers['cache-control'] = 'no-store';
+  headers['cache-control'] = authorized ? 'private, no-store' : 'no-store';
   res.writeHead(response.status, headers);
   res.end(body);
   return true;
 }
 
-async function forward(req: IncomingMessage, res: ServerResponse, yoga: GraphQLHandler, byId: boolean): Promise<true> {
+async function forward(req: IncomingMessage, res: ServerResponse, yoga: GraphQLHandler, byId: boolean, authorized: boolean): Promise<true> {
   const response = await execute(req, yoga, byId);
-  return passOn(res, response, await response.text());
+  return passOn(res, response, await response.text(), authorized);
 }
 
 function sha256(text: string): string {

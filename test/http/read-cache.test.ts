@@ -84,6 +84,12 @@ describeBackends(
       expect((await res.json()).data.me.id).toBe(alice.id);
       expect(res.headers.get('cache-control')).toBe('private, no-store');
       expect(res.headers.get('etag')).toBeNull();
+      // By id it needs no CSRF header, and stays private.
+      const byId = await getById(f.app, MeDocument, undefined, { authorization: `Bearer ${alice.token}` });
+      expect(byId.status).toBe(200);
+      expect(byId.body?.data.me.id).toBe(alice.id);
+      expect(byId.headers.get('cache-control')).toBe('private, no-store');
+      expect(byId.headers.get('etag')).toBeNull();
     });
 
     it('an error is never cached or marked public', async () => {
