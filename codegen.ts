@@ -6,7 +6,8 @@ import { schema } from './src/schema/index.js';
  * 1. schema.graphql: the schema printed (sorted) from the code, committed;
  *    `npm run schema:check` fails when it drifts.
  * 2. sdk/generated: typed documents for sdk/operations.graphql (client preset),
- *    used by the web page, the examples, the tests and the benchmarks.
+ *    used by the web page, the examples, the tests and the benchmarks, and
+ *    persisted-documents.json, their trusted-documents manifest (hash -> document).
  * 3. packages/client/src/generated: typed document *strings* for the client
  *    package's own operations, so the package needs no graphql runtime.
  */
@@ -20,7 +21,10 @@ const config: CodegenConfig = {
     'sdk/generated/': {
       documents: ['sdk/operations.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // Every typed document carries `__meta__.hash` (sha256 of the document as
+      // printed in the manifest), and sdk/generated/persisted-documents.json is
+      // the trusted-documents manifest for TRUSTED_DOCUMENTS.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: {
         emitLegacyCommonJSImports: false,
         useTypeImports: true,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -96,6 +96,12 @@ const EnvSchema = z
     SHUTDOWN_GRACE_SECONDS: positiveInt.max(120).default(10),
     CORS_ORIGINS: csv,
     WS_ALLOWED_ORIGINS: csv,
+    // Trusted documents (persisted operations): a manifest { "<sha256>": "<document>" }.
+    TRUSTED_DOCUMENTS: z.string().trim().min(1).optional(),
+    TRUSTED_DOCUMENTS_ONLY: z.enum(['true', 'false']).default('false'),
+    // Public GET reads answered from memory (0 = off) and how long an entry may live at most.
+    RESPONSE_CACHE_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
+    RESPONSE_CACHE_MAX_AGE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // OpenTelemetry: the SDK reads the other OTEL_* variables itself (endpoint, protocol, sampler...).
     OTEL_TRACES_EXPORTER: z.string().trim().optional(),
@@ -113,6 +119,9 @@ const EnvSchema = z
     }
     if (env.JWT_SECRET && env.ACTION_TOKEN_SECRET && env.JWT_SECRET === env.ACTION_TOKEN_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['ACTION_TOKEN_SECRET'], message: 'must differ from JWT_SECRET' });
+    }
+    if (env.TRUSTED_DOCUMENTS_ONLY === 'true' && !env.TRUSTED_DOCUMENTS) {
+      ctx.addIssue({ code: 'custom', path: ['TRUSTED_DOCUMENTS'], message: 'is required when TRUSTED_DOCUMENTS_ONLY=true (the manifest of accepted operations)' });
     }
     if (env.NODE_ENV !== 'production') return;
     if (!env.DATABASE_URL) {
@@ -181,6 +190,13 @@ export interface Config {
   actionToken: { secret: Uint8Array; ttlSeconds: number };
   rateLimit: { actionsPerWindow: number; ticketsPerWindow: number; replaysPerWindow: number; windowSeconds: number };
   leaderboard: { coalesceMs: number; reconcileIntervalSeconds: number };
+  /**
+   * Trusted documents by sha256 (from TRUSTED_DOCUMENTS), or undefined when none
+   * are configured; `only`: free-form operations are refused.
+   */
+  trustedDocuments?: { path: string; documents: ReadonlyMap<string, string>; only: boolean };
+  /** Public GET reads kept in memory: at most `entries`, each at most `maxAgeMs` old (0 entries = off). */
+  responseCache: { entries: number; maxAgeMs: number };
   logLevel: Env['LOG_LEVEL'];
   /** On when OTEL_TRACES_EXPORTER names an exporter (not "none") and OTEL_SDK_DISABLED is not "true". */
   tracing: { enabled: boolean; serviceName: string };
@@ -214,6 +230,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }
   }
   const production = env.NODE_ENV === 'production';
+  let trustedDocuments: Config['trustedDocuments'];
+  if (env.TRUSTED_DOCUMENTS) {
+    const loaded = loadTrustedDocuments(env.TRUSTED_DOCUMENTS);
+    if (typeof loaded === 'string') throw new ConfigError([`TRUSTED_DOCUMENTS: ${loaded}`]);
+    trustedDocuments = { path: env.TRUSTED_DOCUMENTS, documents: loaded, only: env.TRUSTED_DOCUMENTS_ONLY === 'true' };
+  }
   const devSecret = (name: string) => (production ? undefined : loadOrCreateDevSecret(env.DATA_DIR, name));
   const jwtSecret = env.JWT_SECRET ?? (env.JWT_JWKS_URL ? undefined : devSecret('jwt-secret'));
   const actionSecret = env.ACTION_TOKEN_SECRET ?? devSecret('action-token-secret');
@@ -259,6 +281,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
     },
     leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS },
+    trustedDocuments,
+    responseCache: { entries: env.RESPONSE_CACHE_ENTRIES, maxAgeMs: env.RESPONSE_CACHE_MAX_AGE_MS },
     logLevel: env.LOG_LEVEL,
     tracing: {
       enabled:
@@ -297,6 +321,31 @@ function loadOrCreateDevSecret(dataDir: string, name: string): string {
     // Another process created it first: use theirs.
     return readFileSync(file, 'utf8').trim();
   }
+}
+
+/**
+ * Reads a trusted-documents manifest: a JSON object { "<sha256 hex>": "<document>" },
+ * keys optionally written "sha256:<hex>" (what the codegen client preset writes
+ * to sdk/generated/persisted-documents.json).
+ * Every key must be the sha256 of its document, so an id names exactly one text.
+ * Answers the documents, or why the file cannot be used.
+ */
+export function loadTrustedDocuments(path: string): Map<string, string> | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return `cannot read ${path} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return `${path} must hold a JSON object { "<sha256>": "<document>" }`;
+  const documents = new Map<string, string>();
+  for (const [key, document] of Object.entries(parsed)) {
+    const hash = key.replace(/^sha256:/, '');
+    if (!/^[0-9a-f]{64}$/.test(hash) || typeof document !== 'string') return `${path}: every key must be a sha256 (64 lowercase hex digits) and every value a document`;
+    if (createHash('sha256').update(document).digest('hex') !== hash) return `${path}: ${hash} is not the sha256 of its document`;
+    documents.set(hash, document);
+  }
+  return documents;
 }
 
 /** A URL fit for a log line: the password replaced. */

@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'PLAYER_BANNED'
   | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  | 'PERSISTED_QUERY_ONLY';
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
@@ -41,6 +43,10 @@ export const forbidden = (message: string) => new AppError('FORBIDDEN', message)
 export const badInput = (message: string) => new AppError('BAD_USER_INPUT', message);
 export const notFound = (message: string) => new AppError('NOT_FOUND', message);
 export const invalidActionToken = (message = 'The action ticket is invalid') => new AppError('INVALID_ACTION_TOKEN', message);
+/** The same code and message Apollo's persisted-query links look for, so their fallback (resend with the query) works. */
+export const persistedQueryNotFound = () => new AppError('PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
+export const persistedQueryOnly = () =>
+  new AppError('PERSISTED_QUERY_ONLY', 'Only trusted documents are accepted here: send the operation by its id (extensions.persistedQuery.sha256Hash or documentId)');
 export const serviceUnavailable = (message = 'A backing store is unavailable; safe to retry (a retried action is never credited twice)') =>
   new AppError('SERVICE_UNAVAILABLE', message);
 

@@ -9,6 +9,7 @@ import { graphiqlHandler } from './http/graphiql.js';
 import { staticSiteHandler } from './http/static-site.js';
 import { clientAddress } from './http/client-address.js';
 import { createConnectionCaps } from './http/connection-caps.js';
+import { createReadCache } from './http/read-cache.js';
 import { attachWebSocket } from './http/websocket.js';
 import { createGraphQLHandler, type GraphQLHandler } from './http/yoga.js';
 import { createProcessLogger, requestScope, type Logger } from './logger.js';
@@ -62,7 +63,9 @@ export async function buildApp(
   // One set of connection caps and one shared fan-out for WebSocket and SSE alike.
   const caps = createConnectionCaps(config);
   const shared = createSharedResults(services);
-  const yoga = createGraphQLHandler(services, { caps, shared });
+  // Public GET reads from memory, before Yoga; every mutation executed here invalidates it first.
+  const readCache = await createReadCache(services);
+  const yoga = createGraphQLHandler(services, { caps, shared }, [readCache.plugin]);
   const devSignIn = devSignInHandler(services);
   const site = staticSiteHandler();
   // Development only: production keeps GraphiQL off.
@@ -118,6 +121,7 @@ export async function buildApp(
     if (path === '/graphql') {
       const refusal = oversized(req, config.http.maxRequestBytes);
       if (refusal) return json(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: 'BAD_USER_INPUT' } }] });
+      if (await readCache.handle(req, res, yoga)) return;
       return yoga(req, res);
     }
     if (await site(req, res)) return;
@@ -147,6 +151,7 @@ export async function buildApp(
         draining = true;
         server.close(); // no new connections
         reconcileJob.stop();
+        readCache.close();
         await websocket.close(); // 1001 to every subscriber
         await services.boardFeed.close();
         await services.standingFeed.close();

@@ -8,6 +8,7 @@ import type { Services } from '../services.js';
 import { AppError } from '../errors.js';
 import { clientAddress } from './client-address.js';
 import { createConnectionCaps, type ConnectionCaps } from './connection-caps.js';
+import { createTrustedDocuments } from './trusted-documents.js';
 import type { GraphQLHandler } from './yoga.js';
 
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -29,6 +30,8 @@ export function attachWebSocket(
 ) {
   const { config, logger } = services;
   const releases = new WeakMap<WebSocket, (() => void)[]>();
+  // graphql-ws never passes through Yoga's HTTP parameter parsing: the same trusted-documents rule, applied here.
+  const trusted = createTrustedDocuments(config.trustedDocuments);
 
   const wss = new WebSocketServer({
     server,
@@ -94,9 +97,14 @@ export function attachWebSocket(
           socket: ctx.extra.socket,
           params,
         });
+        const resolved = trusted.resolve(params);
+        if ('error' in resolved) {
+          services.metrics.rejections.inc({ code: String(resolved.error.extensions.code) });
+          return [resolved.error] as GraphQLError[];
+        }
         let document;
         try {
-          document = parse(params.query);
+          document = parse(resolved.query);
         } catch (error) {
           return [error as GraphQLError];
         }

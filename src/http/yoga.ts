@@ -10,6 +10,7 @@ import { schema } from '../schema/index.js';
 import type { Services } from '../services.js';
 import { createConnectionCaps, type ConnectionCaps } from './connection-caps.js';
 import { useLiveStreamLimits } from './live-streams.js';
+import { createTrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
 
 /** Limits on every operation, HTTP and WebSocket alike (graphql-armor, at validation time). */
 export const OPERATION_LIMITS = {
@@ -23,6 +24,8 @@ export const OPERATION_LIMITS = {
 export function createGraphQLHandler(
   services: Services,
   live: { caps: ConnectionCaps; shared: SharedResults } = { caps: createConnectionCaps(services.config), shared: createSharedResults(services) },
+  /** Plugins of the composition root (the response cache's write hook). */
+  extraPlugins: Plugin[] = [],
 ) {
   const { config, logger } = services;
   return createYoga<Record<string, unknown>, Context>({
@@ -45,6 +48,8 @@ export function createGraphQLHandler(
       ...(services.tracing ? [services.tracing.graphqlPlugin()] : []),
       countErrorCodes(services),
       refuseNulBytes(),
+      // Operations by id (and, with TRUSTED_DOCUMENTS_ONLY, only by id).
+      useTrustedDocuments(createTrustedDocuments(config.trustedDocuments), services.metrics),
       useLiveStreamLimits(services, live.caps, live.shared),
       EnvelopArmorPlugin({
         // Introspection counts too (a nested __type chain is a classic attack); GraphiQL's own introspection is 21 deep.
@@ -61,6 +66,7 @@ export function createGraphQLHandler(
       // content type (application/json) or one of these headers. Form-encoded,
       // multipart and text/plain POSTs and header-less GETs are refused with 403.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+      ...extraPlugins,
     ],
   });
 }

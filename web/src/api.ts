@@ -1,11 +1,13 @@
 import { Client, CombinedError, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createScoreboardClient, RateLimitedError, ScoreboardError, type ScoreboardClient } from '../../packages/client/src/index.js';
+import { trustedDocumentsExchange } from './trusted-documents.js';
 
 /**
  * The page's two transports, both on the page's own origin:
- * - urql over HTTP (POST; the server's CSRF check wants JSON bodies, not GET) for
- *   queries and mutations, with the player JWT in the Authorization header;
+ * - urql over HTTP for queries and mutations, with the player JWT in the
+ *   Authorization header; our typed documents go by trusted-document id (queries
+ *   as GET), with a fallback to their text (see trusted-documents.ts);
  * - graphql-ws (graphql-transport-ws) for `leaderboardChanged`, which is public,
  *   retried forever with a capped, jittered backoff.
  * The action flow (ticket, wait, submit, retries of the same ticket) is the
@@ -123,6 +125,7 @@ export function createApi(options: ApiOptions): Api {
           };
         },
       }),
+      trustedDocumentsExchange(),
       fetchExchange,
     ],
   });
