@@ -9,7 +9,21 @@ import tseslint from 'typescript-eslint';
  */
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', '**/dist/', 'src/generated/', 'sdk/generated/', '**/generated/', 'web/', 'bench/results/', '.data/', 'deploy/', '**/*.mjs', '**/*.cjs', 'eslint.config.js'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '**/dist/',
+      'src/generated/',
+      'sdk/generated/',
+      '**/generated/',
+      'web/',
+      'bench/results/',
+      '.data/',
+      'deploy/',
+      '**/*.mjs',
+      '**/*.cjs',
+      'eslint.config.js',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -55,7 +55,10 @@ function runImport(env: Record<string, string>): Promise<Record<string, unknown>
   );
 }
 
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 const dbName = `scoreboard_bench_import_${randomBytes(4).toString('hex')}`;
 const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });

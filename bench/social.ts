@@ -71,18 +71,12 @@ async function standings(n: number) {
   const board = `bench-standings-${n}`;
   await db.query(`INSERT INTO boards (id, title, board_window) VALUES ($1, $1, 'ALL_TIME')`, [board]);
   services.definitions.invalidate();
-  const def = (await services.definitions.require(board));
+  const def = await services.definitions.require(board);
   const view: ResolvedView = { board, period: 'all', segment: null, periodInfo: currentPeriod(def) };
   // Subscribers at 10, 20, ..., 10n; movers between them at 10i + 5, every (n / CHANGES)-th gap.
   const step = Math.max(1, Math.floor(n / CHANGES));
-  await db.query(
-    `INSERT INTO players (id, username) SELECT $1 || '-s' || g, 's' || g FROM generate_series(1, $2::int) g`,
-    [board, n],
-  );
-  await db.query(
-    `INSERT INTO players (id, username) SELECT $1 || '-m' || g, 'm' || g FROM generate_series(1, $2::int) g`,
-    [board, CHANGES],
-  );
+  await db.query(`INSERT INTO players (id, username) SELECT $1 || '-s' || g, 's' || g FROM generate_series(1, $2::int) g`, [board, n]);
+  await db.query(`INSERT INTO players (id, username) SELECT $1 || '-m' || g, 'm' || g FROM generate_series(1, $2::int) g`, [board, CHANGES]);
   await db.query(
     `INSERT INTO board_entries (board_id, period_key, segment, player_id, score, reached_seq)
      SELECT $1, 'all', '', $1 || '-s' || g, 10 * g, g FROM generate_series(1, $2::int) g

@@ -25,9 +25,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help || (!args.token && !args.username)) {
-  console.log(
-    'usage: npx tsx examples/play.ts --url http://localhost:4000 (--username <name> | --token <jwt>) [--count 5] [--action COMPLETE_TASK] [--delay ms]',
-  );
+  console.log('usage: npx tsx examples/play.ts --url http://localhost:4000 (--username <name> | --token <jwt>) [--count 5] [--action COMPLETE_TASK] [--delay ms]');
   process.exit(args.help ? 0 : 2);
 }
 const url = args.url;
@@ -48,9 +46,7 @@ try {
   for (let i = 1; i <= count; i++) {
     // Ticket, the type's minSeconds (the server refuses tickets redeemed sooner), submit.
     const r = await scoreboard.performAction(type.code);
-    console.log(
-      `#${i}  ${r.replayed ? 'replayed' : `+${r.scoreDelta}`}  score ${r.newScore}  rank #${r.rank}  seq ${r.seq}  action ${r.actionId}`,
-    );
+    console.log(`#${i}  ${r.replayed ? 'replayed' : `+${r.scoreDelta}`}  score ${r.newScore}  rank #${r.rank}  seq ${r.seq}  action ${r.actionId}`);
     if (delayMs > 0 && i < count) await sleep(delayMs);
   }
 } catch (error) {

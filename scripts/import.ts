@@ -103,9 +103,7 @@ async function run(file: string, reason: string, json: boolean): Promise<number>
       outcome = await db.withSession(async (session) => {
         // CPU used by the database for this import (PostgreSQL on this machine only): on a shared
         // machine wall time says little, CPU seconds say what the work costs.
-        const [backend] = onThisMachine(config.database.url)
-          ? await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').catch(() => [])
-          : [];
+        const [backend] = onThisMachine(config.database.url) ? await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').catch(() => []) : [];
         const cpuBefore = backendCpuSeconds(backend?.pid);
         const done = await importScores(session, {
           rows: readImportFile(file, { onProgress: progress.update }),

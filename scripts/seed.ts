@@ -31,7 +31,7 @@ config.rateLimit.actionsPerWindow = Math.max(config.rateLimit.actionsPerWindow, 
 config.rateLimit.ticketsPerWindow = Math.max(config.rateLimit.ticketsPerWindow, maxActions);
 const services = await createServices(config, createLogger('warn'));
 
-const { points } = (await services.prisma.actionType.findUniqueOrThrow({ where: { code: 'COMPLETE_TASK' } }));
+const { points } = await services.prisma.actionType.findUniqueOrThrow({ where: { code: 'COMPLETE_TASK' } });
 let next = 0;
 let credited = 0;
 const started = Date.now();

@@ -37,6 +37,4 @@ for (const pair of values.attr) {
   }
   attributes[pair.slice(0, at)] = pair.slice(at + 1);
 }
-console.log(
-  await signDevPlayerJwt(config.jwt, { id: id ?? `dev-${username}`, username, roles: values.admin ? ['admin'] : undefined, attributes }),
-);
+console.log(await signDevPlayerJwt(config.jwt, { id: id ?? `dev-${username}`, username, roles: values.admin ? ['admin'] : undefined, attributes }));

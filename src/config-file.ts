@@ -36,7 +36,9 @@ export const BoardEntry = z.strictObject({
   window: oneOf(BOARD_WINDOWS).optional(),
   timeZone: z.string().refine(isValidTimeZone, 'must be a valid IANA time zone (e.g. "UTC", "Europe/Paris")').optional(),
   weekStart: oneOf(WEEKDAYS).optional(),
-  periodSeconds: whole(1, 10 * 366 * 86_400).nullable().optional(),
+  periodSeconds: whole(1, 10 * 366 * 86_400)
+    .nullable()
+    .optional(),
   // YAML gives a string (or a Date with a 1.1 schema); either way an instant with an explicit offset.
   anchor: z
     .union([z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T00:00:00Z' }), z.date()])
@@ -79,9 +81,21 @@ const ConfigDocument = z
         else seen.set(key, i);
       });
     };
-    unique(doc.actionTypes.map((t) => ({ key: t.code })), 'actionTypes', 'code');
-    unique(doc.boards.map((b) => ({ key: b.id })), 'boards', 'id');
-    unique(doc.achievements.map((a) => ({ key: a.code })), 'achievements', 'code');
+    unique(
+      doc.actionTypes.map((t) => ({ key: t.code })),
+      'actionTypes',
+      'code',
+    );
+    unique(
+      doc.boards.map((b) => ({ key: b.id })),
+      'boards',
+      'id',
+    );
+    unique(
+      doc.achievements.map((a) => ({ key: a.code })),
+      'achievements',
+      'code',
+    );
   });
 
 export type ConfigFileContents = z.infer<typeof ConfigDocument>;
@@ -126,7 +140,11 @@ function parseText(path: string, text: string): unknown {
     }
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length) throw new ConfigFileError(path, doc.errors.map((e) => `not valid YAML: ${e.message.split('\n')[0]}`));
+  if (doc.errors.length)
+    throw new ConfigFileError(
+      path,
+      doc.errors.map((e) => `not valid YAML: ${e.message.split('\n')[0]}`),
+    );
   return doc.toJS();
 }
 

@@ -18,13 +18,16 @@ const optionalUrl = (protocols: string[]) =>
     .string()
     .trim()
     .min(1)
-    .refine((v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL with scheme ${protocols.join(' or ')}`)
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL with scheme ${protocols.join(' or ')}`,
+    )
     .optional();
 const secret = z
   .string()
@@ -33,7 +36,14 @@ const secret = z
 const csv = z
   .string()
   .optional()
-  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+  .transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 const EnvSchema = z
   .object({
@@ -70,7 +80,12 @@ const EnvSchema = z
     PLAYER_ATTRIBUTE_CLAIMS: z
       .string()
       .default('country')
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,39}$/, 'claim names are letters, digits and _ (1..40)')).max(20)),
     ACTION_TOKEN_SECRET: secret,
     ACTION_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(300),
@@ -285,10 +300,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     responseCache: { entries: env.RESPONSE_CACHE_ENTRIES, maxAgeMs: env.RESPONSE_CACHE_MAX_AGE_MS },
     logLevel: env.LOG_LEVEL,
     tracing: {
-      enabled:
-        env.OTEL_SDK_DISABLED !== 'true' &&
-        !!env.OTEL_TRACES_EXPORTER &&
-        env.OTEL_TRACES_EXPORTER.split(',').some((e) => e.trim() && e.trim() !== 'none'),
+      enabled: env.OTEL_SDK_DISABLED !== 'true' && !!env.OTEL_TRACES_EXPORTER && env.OTEL_TRACES_EXPORTER.split(',').some((e) => e.trim() && e.trim() !== 'none'),
       serviceName: env.OTEL_SERVICE_NAME,
     },
     configFile,

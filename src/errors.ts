@@ -50,7 +50,6 @@ export const persistedQueryOnly = () =>
 export const serviceUnavailable = (message = 'A backing store is unavailable; safe to retry (a retried action is never credited twice)') =>
   new AppError('SERVICE_UNAVAILABLE', message);
 
-
 /**
  * Lost or refused connections to Postgres or Redis: the operation is safe to
  * retry (a credit is one atomic statement, and a retry of an applied action is

@@ -32,24 +32,24 @@ export function createLogger(level: string, destination?: DestinationStream, opt
     : destination;
   return pino(
     {
-    level,
-    mixin: () => {
-      const scope = requestScope.getStore();
-      return scope ? { requestId: scope.requestId } : {};
-    },
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'headers.authorization',
-        'authorization',
-        '*.token',
-        'token',
-        'config.jwt.secret',
-        'config.actionToken.secret',
-        'connectionParams.authorization',
-      ],
-      censor: '[redacted]',
-    },
+      level,
+      mixin: () => {
+        const scope = requestScope.getStore();
+        return scope ? { requestId: scope.requestId } : {};
+      },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'headers.authorization',
+          'authorization',
+          '*.token',
+          'token',
+          'config.jwt.secret',
+          'config.actionToken.secret',
+          'connectionParams.authorization',
+        ],
+        censor: '[redacted]',
+      },
     },
     out,
   );

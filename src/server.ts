@@ -31,11 +31,7 @@ export interface App {
 export { WS_MAX_PAYLOAD } from './http/websocket.js';
 
 /** Builds the whole app: services, GraphQL over HTTP/SSE/WebSocket, health, metrics, the page. */
-export async function buildApp(
-  config: Config,
-  logger: Logger = createProcessLogger(config),
-  options: { tracing?: TracingOptions } = {},
-): Promise<App> {
+export async function buildApp(config: Config, logger: Logger = createProcessLogger(config), options: { tracing?: TracingOptions } = {}): Promise<App> {
   // Off by default: without OTEL_TRACES_EXPORTER the SDK is never even loaded.
   const tracing = config.tracing.enabled ? await startTracing(config.tracing, options.tracing) : undefined;
   if (tracing) logger.info({ serviceName: config.tracing.serviceName }, 'OpenTelemetry tracing on');

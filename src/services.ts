@@ -10,14 +10,7 @@ import { InProcessBus, RedisBus, ShardedRedisBus, type Bus } from './resolvers/l
 import { PlayerDirectory } from './resolvers/players/players.js';
 import { createActionTickets, type ActionTickets } from './resolvers/scoring/action-ticket.js';
 import { ActionTypeTable } from './resolvers/scoring/action-types.js';
-import {
-  memoryRateLimiter,
-  memoryRequestLimiter,
-  redisRateLimiter,
-  redisRequestLimiter,
-  type OnFallback,
-  type RateLimiter,
-} from './resolvers/scoring/rate-limiter.js';
+import { memoryRateLimiter, memoryRequestLimiter, redisRateLimiter, redisRequestLimiter, type OnFallback, type RateLimiter } from './resolvers/scoring/rate-limiter.js';
 import type { Config } from './config.js';
 import { createBoardFeed, type BoardFeed } from './resolvers/live/board-feed.js';
 import { createAchievementFeed, type AchievementFeed } from './resolvers/live/achievement-feed.js';
@@ -98,13 +91,15 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
 
   // Logged at most once per limiter per minute (an outage would otherwise log every request); counted every time.
   const lastLogged = new Map<string, number>();
-  const fallback = (limiter: string): OnFallback => (error) => {
-    metrics.rateLimiterFallbacks.inc({ limiter });
-    const now = Date.now();
-    if (now - (lastLogged.get(limiter) ?? -Infinity) < 60_000) return;
-    lastLogged.set(limiter, now);
-    logger.warn({ limiter, err: error.message }, 'rate limiter fell back to per-instance memory (Redis did not answer)');
-  };
+  const fallback =
+    (limiter: string): OnFallback =>
+    (error) => {
+      metrics.rateLimiterFallbacks.inc({ limiter });
+      const now = Date.now();
+      if (now - (lastLogged.get(limiter) ?? -Infinity) < 60_000) return;
+      lastLogged.set(limiter, now);
+      logger.warn({ limiter, err: error.message }, 'rate limiter fell back to per-instance memory (Redis did not answer)');
+    };
 
   const { actionsPerWindow, ticketsPerWindow, replaysPerWindow, windowSeconds } = config.rateLimit;
   const perIp = config.http.ratePerIp;
@@ -174,8 +169,15 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     achievementFeed: undefined as unknown as AchievementFeed,
     async checkReady() {
       const checks: Record<string, boolean> = {};
-      checks.database = await db.prisma.$queryRaw`SELECT 1`.then(() => true, () => false);
-      if (redis) checks.redis = await redis.ping().then((r) => r === 'PONG', () => false);
+      checks.database = await db.prisma.$queryRaw`SELECT 1`.then(
+        () => true,
+        () => false,
+      );
+      if (redis)
+        checks.redis = await redis.ping().then(
+          (r) => r === 'PONG',
+          () => false,
+        );
       // A replica that is down is not a reason to take the instance out: history falls back to the primary.
       return checks;
     },

@@ -1,14 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  context,
-  propagation,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Span,
-  type Tracer,
-} from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -177,7 +168,10 @@ function traceDatabase(tracer: Tracer, prisma: PrismaClient, system: string): Pr
           // The statement with its placeholders ($1, $2...): parameter values never reach a span.
           const strings = rawSqlStrings(args);
           if (strings) {
-            const text = strings.reduce((all, part, i) => (i === 0 ? part : `${all}$${i}${part}`), '').replace(/\s+/g, ' ').trim();
+            const text = strings
+              .reduce((all, part, i) => (i === 0 ? part : `${all}$${i}${part}`), '')
+              .replace(/\s+/g, ' ')
+              .trim();
             const op = sqlOperation(text);
             attributes['db.query.text'] = text;
             attributes['db.operation.name'] = op;
@@ -207,7 +201,7 @@ function traceRedis(tracer: Tracer, client: RedisClient) {
   const [host, port] = client instanceof Redis ? [client.options.host ?? '', client.options.port ?? 6379] : ['redis-cluster', 0];
   const redis = client as Redis;
   const send = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
+  redis.sendCommand = (command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
     const name = command.name.toUpperCase();
     const span = tracer.startSpan(name, {
       kind: SpanKind.CLIENT,
@@ -223,5 +217,5 @@ function traceRedis(tracer: Tracer, client: RedisClient) {
       },
     );
     return result;
-  });
+  };
 }

@@ -55,7 +55,10 @@ describe.runIf(clusterBackendAvailable())('Redis Cluster: a master killed under 
     const subs = instances.map((i) => collect(i.ws(), LeaderboardChangedDocument, { first: 10 }));
     await waitFor(() => subs.every((s) => s.events.length >= 1), 20_000, 'snapshots');
 
-    const load = startLoad(instances, ps.map((p) => p.token));
+    const load = startLoad(
+      instances,
+      ps.map((p) => p.token),
+    );
     await progress(load, 20, 'load before the fault');
     // The master holding the global board's cache keys.
     const prefix = backend.env.REDIS_KEY_PREFIX!;
@@ -70,16 +73,32 @@ describe.runIf(clusterBackendAvailable())('Redis Cluster: a master killed under 
     await progress(load, 20, 'load after the master came back');
     const stats = await load.stop();
     expect(problems).toEqual([]);
-    await expectNothingLostOrDoubled(instances[0]!, ps.map((p) => p.id), stats);
+    await expectNothingLostOrDoubled(
+      instances[0]!,
+      ps.map((p) => p.id),
+      stats,
+    );
 
     // The cache is rebuilt and every subscriber converges on the truth (the bus carries notices again).
-    const sql = await instances[0]!.app.services.prisma.player.findMany({ orderBy: [{ score: 'desc' }, { reachedSeq: 'asc' }, { id: 'asc' }], take: 10, where: { score: { gt: 0 } } });
-    await waitFor(async () => {
-      const board = expectNoGraphQLErrors(await instances[1]!.gql(LeaderboardDocument, { first: 10 })).leaderboard;
-      return JSON.stringify(board.entries.map((e) => e.player.id)) === JSON.stringify(sql.map((p) => p.id));
-    }, 30_000, 'the board to match Postgres');
+    const sql = await instances[0]!.app.services.prisma.player.findMany({
+      orderBy: [{ score: 'desc' }, { reachedSeq: 'asc' }, { id: 'asc' }],
+      take: 10,
+      where: { score: { gt: 0 } },
+    });
+    await waitFor(
+      async () => {
+        const board = expectNoGraphQLErrors(await instances[1]!.gql(LeaderboardDocument, { first: 10 })).leaderboard;
+        return JSON.stringify(board.entries.map((e) => e.player.id)) === JSON.stringify(sql.map((p) => p.id));
+      },
+      30_000,
+      'the board to match Postgres',
+    );
     const after = await completeTask(instances[0]!, ps[0]!.token);
-    await waitFor(() => subs.every((s) => s.events.some((e) => e.leaderboardChanged.entries.some((x) => x.player.id === ps[0]!.id && x.score === after.newScore))), 30_000, 'a credit after the restart on every live board');
+    await waitFor(
+      () => subs.every((s) => s.events.some((e) => e.leaderboardChanged.entries.some((x) => x.player.id === ps[0]!.id && x.score === after.newScore))),
+      30_000,
+      'a credit after the restart on every live board',
+    );
     for (const s of subs) {
       const seqs = s.events.map((e) => e.leaderboardChanged.seq);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));

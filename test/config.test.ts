@@ -114,7 +114,12 @@ describe('config', () => {
 
   it('scale-out: REDIS_CLUSTER_NODES is a list of host:port seeds, DATABASE_REPLICA_URL a Postgres URL; either misused is listed', () => {
     const dir = `/tmp/sb-config-${process.pid}`;
-    const config = loadConfig({ DATA_DIR: dir, REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-b:7001,[::1]:7002 ', DATABASE_URL: 'postgresql://db/x', DATABASE_REPLICA_URL: 'postgresql://replica/x' });
+    const config = loadConfig({
+      DATA_DIR: dir,
+      REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-b:7001,[::1]:7002 ',
+      DATABASE_URL: 'postgresql://db/x',
+      DATABASE_REPLICA_URL: 'postgresql://replica/x',
+    });
     expect(config.redis.clusterNodes).toEqual([
       { host: '10.0.0.1', port: 7000 },
       { host: 'redis-b', port: 7001 },

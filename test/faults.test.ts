@@ -44,7 +44,10 @@ describe.runIf(realAvailable)('faults', () => {
     const subs = instances.flatMap((i) => [0, 1].map(() => collect(i.ws(), LeaderboardChangedDocument, { first: 10 })));
     await waitFor(() => subs.every((s) => s.events.length >= 1));
 
-    const load = startLoad(instances, ps.map((p) => p.token));
+    const load = startLoad(
+      instances,
+      ps.map((p) => p.token),
+    );
     await progress(load, 20, 'load before the fault');
     await redis.kill();
     // While Redis is down, reads are served from Postgres.
@@ -57,7 +60,11 @@ describe.runIf(realAvailable)('faults', () => {
     await progress(load, 20, 'load after Redis came back');
     const stats = await load.stop();
     expect(stats.credited).toBeGreaterThan(20);
-    await expectNothingLostOrDoubled(instances[0]!, ps.map((p) => p.id), stats);
+    await expectNothingLostOrDoubled(
+      instances[0]!,
+      ps.map((p) => p.id),
+      stats,
+    );
 
     // The cache is rebuilt from Postgres and every subscriber converges on the truth.
     const truth = expectNoGraphQLErrors(await instances[0]!.gql(LeaderboardDocument, { first: 10 })).leaderboard;
@@ -73,7 +80,10 @@ describe.runIf(realAvailable)('faults', () => {
 
   it('Postgres connections killed under load: retryable failures only, a retry never double-credits', async () => {
     const ps = await players(6, 'pgfault');
-    const load = startLoad(instances, ps.map((p) => p.token));
+    const load = startLoad(
+      instances,
+      ps.map((p) => p.token),
+    );
     const admin = new pg.Client({ connectionString: backend.env.DATABASE_URL });
     await admin.connect();
     for (let i = 0; i < 5; i++) {
@@ -84,7 +94,11 @@ describe.runIf(realAvailable)('faults', () => {
     await progress(load, 10, 'load after the terminations');
     const stats = await load.stop();
     expect(stats.credited).toBeGreaterThan(10);
-    await expectNothingLostOrDoubled(instances[0]!, ps.map((p) => p.id), stats);
+    await expectNothingLostOrDoubled(
+      instances[0]!,
+      ps.map((p) => p.id),
+      stats,
+    );
   }, 60_000);
 });
 
@@ -107,8 +121,17 @@ describe.runIf(realAvailable)('graceful shutdown', () => {
 
     // An instance handle for our helpers (token signing, typed requests) pointed at the child.
     const probe = await startInstance(backend);
-    const child$ = { ...probe, url: base, wsUrl: `ws://127.0.0.1:${port}/graphql`, raw: (body: object | string, init?: { token?: string }) =>
-      fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(init?.token ? { authorization: `Bearer ${init.token}` } : {}) }, body: typeof body === 'string' ? body : JSON.stringify(body) }) };
+    const child$ = {
+      ...probe,
+      url: base,
+      wsUrl: `ws://127.0.0.1:${port}/graphql`,
+      raw: (body: object | string, init?: { token?: string }) =>
+        fetch(`${base}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(init?.token ? { authorization: `Bearer ${init.token}` } : {}) },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+    };
     child$.gql = async (doc, variables, token) => (await child$.raw({ query: (await import('graphql')).print(doc), variables }, { token })).json();
 
     const ws = new WebSocket(child$.wsUrl, 'graphql-transport-ws');
@@ -117,7 +140,10 @@ describe.runIf(realAvailable)('graceful shutdown', () => {
     ws.send(JSON.stringify({ type: 'connection_init' }));
 
     const ps = await Promise.all([0, 1, 2, 3].map(async (i) => ({ id: `term-${i}`, token: await probe.token({ id: `term-${i}` }) })));
-    const load = startLoad([child$], ps.map((p) => p.token));
+    const load = startLoad(
+      [child$],
+      ps.map((p) => p.token),
+    );
     await progress(load, 10, 'load before SIGTERM');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

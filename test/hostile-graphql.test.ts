@@ -16,7 +16,7 @@ describeBackends('hostile GraphQL', (f) => {
     expect(expectNoGraphQLErrors(await f.app.gql(LeaderboardDocument, { first: 1 })).leaderboard).toBeTruthy();
   };
 
-  it('deep nesting is rejected (GraphiQL\'s own introspection still passes outside production)', async () => {
+  it("deep nesting is rejected (GraphiQL's own introspection still passes outside production)", async () => {
     let nested = 'name';
     for (let i = 0; i < 30; i++) nested = `ofType { ${nested} }`;
     const { body } = await post({ query: `{ __type(name: "Query") { fields { type { ${nested} } } } }` });
@@ -108,9 +108,7 @@ describeBackends(
     });
 
     it('no stack traces or SQL in errors: unexpected failures are masked', async () => {
-      const spy = vi.spyOn(f.app.app.services.prisma.player, 'findUnique').mockRejectedValueOnce(
-        new Error('syntax error at or near "SELECT * FROM players WHERE password"'),
-      );
+      const spy = vi.spyOn(f.app.app.services.prisma.player, 'findUnique').mockRejectedValueOnce(new Error('syntax error at or near "SELECT * FROM players WHERE password"'));
       const { body } = await post({ query: '{ player(id: "x") { id } }' });
       spy.mockRestore();
       expect(body.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');

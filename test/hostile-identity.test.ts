@@ -19,7 +19,10 @@ describe('hostile clients: dev mode is hard to expose', () => {
     const backend: Backend = await createBackend('embedded', env);
     const log = capturedLogger('warn');
     const app: App = await buildApp(loadConfig(backend.env), log.logger);
-    cleanup.push(() => backend.dispose(), () => app.stop());
+    cleanup.push(
+      () => backend.dispose(),
+      () => app.stop(),
+    );
     return { app, log };
   }
 

@@ -20,10 +20,14 @@ describeBackends('hostile clients: subscription floods over one WebSocket', (f) 
     expect(await s.init()).toBe(true);
     await healthzDuring(f.app, '150 subscriptions on one socket', async () => {
       for (let i = 0; i < 150; i++) s.send({ id: `op${i}`, type: 'subscribe', payload: { query: BOARD } });
-      await waitFor(() => {
-        const answered = Array.from({ length: 150 }, (_, i) => s.of(`op${i}`).length > 0);
-        return answered.every(Boolean);
-      }, 30_000, 'every operation answered');
+      await waitFor(
+        () => {
+          const answered = Array.from({ length: 150 }, (_, i) => s.of(`op${i}`).length > 0);
+          return answered.every(Boolean);
+        },
+        30_000,
+        'every operation answered',
+      );
     });
     const refused = Array.from({ length: 150 }, (_, i) => s.of(`op${i}`)).filter((m) => m.some((x) => x.type === 'error'));
     const live = Array.from({ length: 150 }, (_, i) => s.of(`op${i}`)).filter((m) => m.some((x) => x.type === 'next'));
@@ -136,7 +140,7 @@ describeBackends(
       const b = rawSocket(f.app, { 'x-forwarded-for': 'other-spoof, 192.0.2.1, 10.0.0.3' });
       const c = rawSocket(f.app, { 'x-forwarded-for': '192.0.2.99, 10.0.0.2' });
       expect(await a.init()).toBe(true);
-      expect((await Promise.race([b.closed.then((x) => x.code), b.init().then(() => 'ack')]))).toBe(1013);
+      expect(await Promise.race([b.closed.then((x) => x.code), b.init().then(() => 'ack')])).toBe(1013);
       expect(await c.init()).toBe(true);
       for (const s of [a, b, c]) s.ws.close();
     });
@@ -160,13 +164,17 @@ describeBackends(
       expect((await ws.closed).code).toBe(1013);
 
       streams[0]!.close();
-      await waitFor(async () => {
-        const retry = httpStream(f.app, BOARD);
-        await waitFor(() => retry.payloads().length >= 1 || retry.ended(), 10_000, 'retry answered');
-        const ok = Boolean(retry.payloads()[0]?.data);
-        retry.close();
-        return ok;
-      }, 10_000, 'a slot to free up');
+      await waitFor(
+        async () => {
+          const retry = httpStream(f.app, BOARD);
+          await waitFor(() => retry.payloads().length >= 1 || retry.ended(), 10_000, 'retry answered');
+          const ok = Boolean(retry.payloads()[0]?.data);
+          retry.close();
+          return ok;
+        },
+        10_000,
+        'a slot to free up',
+      );
       streams.forEach((s) => s.close());
       fourth.close();
     });
@@ -189,25 +197,24 @@ describeBackends(
       expect(multipart.status()).toBe(406);
       expect(multipart.payloads().some((p) => p.data)).toBe(false);
     });
-
   },
   { env: { WS_MAX_CONNECTIONS_PER_IP: '3', WS_MAX_CONNECTIONS_PER_PLAYER: '2' } },
 );
 
 describeBackends('hostile clients: SSE fan-out', (f) => {
-    it('SSE streams share one execution per change', async () => {
-      const p = await f.player('sse-mover');
-      const streams = [httpStream(f.app, BOARD), httpStream(f.app, BOARD), httpStream(f.app, BOARD)];
-      await waitFor(() => streams.every((s) => s.payloads().length >= 1), 10_000, 'snapshots');
-      await new Promise((r) => setTimeout(r, 100));
-      const before = await executions(f.app.app.services.metrics.registry);
-      const counts = streams.map((s) => s.payloads().length);
-      await healthzDuring(f.app, 'a change to three SSE streams', async () => {
-        await completeTask(f.app, p.token);
-        await waitFor(() => streams.every((s, i) => s.payloads().length > counts[i]!), 10_000, 'the change on every stream');
-      });
-      expect((await executions(f.app.app.services.metrics.registry)) - before).toBe(1);
-      for (const s of streams) expect(s.payloads().at(-1).data.leaderboardChanged.seq).toBeGreaterThan(s.payloads()[0].data.leaderboardChanged.seq);
-      streams.forEach((s) => s.close());
+  it('SSE streams share one execution per change', async () => {
+    const p = await f.player('sse-mover');
+    const streams = [httpStream(f.app, BOARD), httpStream(f.app, BOARD), httpStream(f.app, BOARD)];
+    await waitFor(() => streams.every((s) => s.payloads().length >= 1), 10_000, 'snapshots');
+    await new Promise((r) => setTimeout(r, 100));
+    const before = await executions(f.app.app.services.metrics.registry);
+    const counts = streams.map((s) => s.payloads().length);
+    await healthzDuring(f.app, 'a change to three SSE streams', async () => {
+      await completeTask(f.app, p.token);
+      await waitFor(() => streams.every((s, i) => s.payloads().length > counts[i]!), 10_000, 'the change on every stream');
     });
+    expect((await executions(f.app.app.services.metrics.registry)) - before).toBe(1);
+    for (const s of streams) expect(s.payloads().at(-1).data.leaderboardChanged.seq).toBeGreaterThan(s.payloads()[0].data.leaderboardChanged.seq);
+    streams.forEach((s) => s.close());
+  });
 });

@@ -12,9 +12,7 @@ import { describeBackends } from './support/suite.js';
 /** What must be withstood, "Hostile clients": cross-site requests, error hygiene, limiter keys, unthrottled paths. */
 
 const fallbacks = async (instance: Instance, limiter: string) =>
-  (await instance.app.services.metrics.registry.getSingleMetric('scoreboard_rate_limiter_fallbacks_total')!.get()).values.find(
-    (v) => v.labels.limiter === limiter,
-  )?.value ?? 0;
+  (await instance.app.services.metrics.registry.getSingleMetric('scoreboard_rate_limiter_fallbacks_total')!.get()).values.find((v) => v.labels.limiter === limiter)?.value ?? 0;
 
 describeBackends('hostile clients: simple cross-site requests never execute', (f) => {
   const endpoint = () => `${f.app.url}/graphql`;
@@ -58,9 +56,7 @@ describeBackends('hostile clients: simple cross-site requests never execute', (f
 
 describeBackends('hostile clients: NUL bytes and blank claims are bad input', (f) => {
   const internalErrors = async () =>
-    (await f.app.app.services.metrics.registry.getSingleMetric('scoreboard_rejections_total')!.get()).values.find(
-      (v) => v.labels.code === 'INTERNAL_SERVER_ERROR',
-    )?.value ?? 0;
+    (await f.app.app.services.metrics.registry.getSingleMetric('scoreboard_rejections_total')!.get()).values.find((v) => v.labels.code === 'INTERNAL_SERVER_ERROR')?.value ?? 0;
 
   it('a NUL byte in player(id), literal or variable, through 10 aliases: BAD_USER_INPUT once, never an internal error', async () => {
     const internalBefore = await internalErrors();
@@ -70,7 +66,9 @@ describeBackends('hostile clients: NUL bytes and blank claims are bad input', (f
     const variable = await (await f.app.raw({ query: 'query($id: ID!) { player(id: $id) { id } }', variables: { id: 'x\u0000y' } })).json();
     expect(codes(variable)).toEqual(['BAD_USER_INPUT']);
     const p = await f.player('nul-typer');
-    const mutation = await (await f.app.raw({ query: 'mutation($t: String!) { issueActionToken(actionType: $t) { token } }', variables: { t: 'COMPLETE\u0000TASK' } }, { token: p.token })).json();
+    const mutation = await (
+      await f.app.raw({ query: 'mutation($t: String!) { issueActionToken(actionType: $t) { token } }', variables: { t: 'COMPLETE\u0000TASK' } }, { token: p.token })
+    ).json();
     expect(codes(mutation)).toEqual(['BAD_USER_INPUT']);
     expect(await internalErrors()).toBe(internalBefore);
   });

@@ -8,8 +8,7 @@ import { describeBackends } from './support/suite.js';
 
 type Board = LeaderboardChangedSubscription['leaderboardChanged'];
 const view = (b: Board) => b.entries.map((e) => `${e.rank}:${e.player.username}:${e.score}`);
-const monotonic = (events: { leaderboardChanged: Board }[]) =>
-  events.every((e, i) => i === 0 || e.leaderboardChanged.seq >= events[i - 1]!.leaderboardChanged.seq);
+const monotonic = (events: { leaderboardChanged: Board }[]) => events.every((e, i) => i === 0 || e.leaderboardChanged.seq >= events[i - 1]!.leaderboardChanged.seq);
 
 describeBackends(
   'live leaderboard',
@@ -137,18 +136,19 @@ describeBackends(
       expect(JSON.stringify(sub.errors)).toMatch(/BAD_USER_INPUT/);
     });
 
-    if (f.kind === 'real') it('after the bus connection drops and returns, every subscriber gets a fresh snapshot', async () => {
-      const subs = f.instances.map((i) => collect(i.ws(), LeaderboardChangedDocument, { first: 10 }));
-      await waitFor(() => subs.every((s) => s.events.length >= 1));
-      const counts = subs.map((s) => s.events.length);
-      const admin = new Redis(REDIS_URL);
-      await admin.client('KILL', 'TYPE', 'pubsub');
-      admin.disconnect();
-      await waitFor(() => subs.every((s, i) => s.events.length > counts[i]!), 10_000, 'resync after reconnect');
-      const now = await query(10);
-      for (const s of subs) expect(view(s.events.at(-1)!.leaderboardChanged)).toEqual(view(now));
-      subs.forEach((s) => s.unsubscribe());
-    });
+    if (f.kind === 'real')
+      it('after the bus connection drops and returns, every subscriber gets a fresh snapshot', async () => {
+        const subs = f.instances.map((i) => collect(i.ws(), LeaderboardChangedDocument, { first: 10 }));
+        await waitFor(() => subs.every((s) => s.events.length >= 1));
+        const counts = subs.map((s) => s.events.length);
+        const admin = new Redis(REDIS_URL);
+        await admin.client('KILL', 'TYPE', 'pubsub');
+        admin.disconnect();
+        await waitFor(() => subs.every((s, i) => s.events.length > counts[i]!), 10_000, 'resync after reconnect');
+        const now = await query(10);
+        for (const s of subs) expect(view(s.events.at(-1)!.leaderboardChanged)).toEqual(view(now));
+        subs.forEach((s) => s.unsubscribe());
+      });
   },
   // A coalescing window long enough to show the effect even on a slow, shared CI machine.
   { instances: 3, cluster: true, env: { LEADERBOARD_COALESCE_MS: '200' } },

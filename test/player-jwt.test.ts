@@ -49,7 +49,18 @@ describeBackends('player JWTs', (f) => {
   it.each([
     ['expired', () => sign({}, { exp: Math.floor(Date.now() / 1000) - 60 })],
     ['missing exp', () => sign({}, { exp: null })],
-    ['future nbf', async () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer('scoreboard').setAudience('scoreboard-api').setExpirationTime('1h').setNotBefore('10m').sign(key())],
+    [
+      'future nbf',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('x')
+          .setIssuer('scoreboard')
+          .setAudience('scoreboard-api')
+          .setExpirationTime('1h')
+          .setNotBefore('10m')
+          .sign(key()),
+    ],
     ['wrong iss', () => sign({}, { iss: 'someone-else' })],
     ['wrong aud', () => sign({}, { aud: 'another-api' })],
     ['wrong key', () => sign({}, { secret: new TextEncoder().encode('z'.repeat(40)) })],
@@ -65,7 +76,13 @@ describeBackends('player JWTs', (f) => {
 
   it('HS/RS confusion: an RS256 token is refused by the HS256 verifier', async () => {
     const { privateKey } = await generateKeyPair('RS256');
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('x').setIssuer('scoreboard').setAudience('scoreboard-api').setExpirationTime('1h').sign(privateKey);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('x')
+      .setIssuer('scoreboard')
+      .setAudience('scoreboard-api')
+      .setExpirationTime('1h')
+      .sign(privateKey);
     expect(codes(await me(token))).toEqual(['UNAUTHENTICATED']);
   });
 });
@@ -98,7 +115,13 @@ describe('player JWTs from an identity provider (JWKS)', () => {
   });
 
   const idpToken = (kid: string, key: CryptoKey, claims: Record<string, unknown> = {}) =>
-    new SignJWT({ name: 'Grace', ...claims }).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' }).setSubject('idp-user').setIssuer('https://idp.test').setAudience('scoreboard').setExpirationTime('5m').sign(key);
+    new SignJWT({ name: 'Grace', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+      .setSubject('idp-user')
+      .setIssuer('https://idp.test')
+      .setAudience('scoreboard')
+      .setExpirationTime('5m')
+      .sign(key);
 
   it('accepts a token signed by a published key', async () => {
     const result = await app.gql(MeDocument, {}, await idpToken('k1', privateKey));

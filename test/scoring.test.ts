@@ -36,7 +36,7 @@ describeBackends(
       expect(await writes(f.app)).toEqual(before);
     }
 
-    it('credits the server\'s points once and returns delta, score, rank, seq', async () => {
+    it("credits the server's points once and returns delta, score, rank, seq", async () => {
       const p = await f.player('honest');
       const first = await completeTask(f.app, p.token, f.at(1));
       expect(first).toMatchObject({ scoreDelta: 10, newScore: 10, replayed: false, player: { id: p.id, score: 10 } });
@@ -74,8 +74,25 @@ describeBackends(
       const { privateKey } = await generateKeyPair('RS256');
       const cases: [string, string][] = [
         ['another key', await forge({ sub: p.id, jti: actionId }, { key: new TextEncoder().encode('k'.repeat(48)) })],
-        ['alg none', new UnsecuredJWT({ sub: p.id, jti: actionId, act: 'COMPLETE_TASK', ims: Date.now(), aud: TICKET_AUDIENCE, iss: 'scoreboard' }).setIssuedAt().setExpirationTime('5m').encode()],
-        ['RS256', await new SignJWT({ act: 'COMPLETE_TASK', ims: Date.now() }).setProtectedHeader({ alg: 'RS256', typ: TICKET_TYP }).setSubject(p.id).setJti(actionId).setIssuer('scoreboard').setAudience(TICKET_AUDIENCE).setIssuedAt().setExpirationTime('5m').sign(privateKey)],
+        [
+          'alg none',
+          new UnsecuredJWT({ sub: p.id, jti: actionId, act: 'COMPLETE_TASK', ims: Date.now(), aud: TICKET_AUDIENCE, iss: 'scoreboard' })
+            .setIssuedAt()
+            .setExpirationTime('5m')
+            .encode(),
+        ],
+        [
+          'RS256',
+          await new SignJWT({ act: 'COMPLETE_TASK', ims: Date.now() })
+            .setProtectedHeader({ alg: 'RS256', typ: TICKET_TYP })
+            .setSubject(p.id)
+            .setJti(actionId)
+            .setIssuer('scoreboard')
+            .setAudience(TICKET_AUDIENCE)
+            .setIssuedAt()
+            .setExpirationTime('5m')
+            .sign(privateKey),
+        ],
         ['wrong typ', await forge({ sub: p.id, jti: actionId }, { typ: 'JWT' })],
         ['wrong aud', await forge({ sub: p.id, jti: actionId }, { aud: 'scoreboard-api' })],
       ];
@@ -102,7 +119,7 @@ describeBackends(
       await rejected(p.token, { actionId: t.actionId, actionType: t.actionType, token: p.token }, 'INVALID_ACTION_TOKEN');
     });
 
-    it('another player\'s ticket: FORBIDDEN', async () => {
+    it("another player's ticket: FORBIDDEN", async () => {
       const [a, b] = [await f.player('owner'), await f.player('thief')];
       const t = await issue(f.app, a.token);
       await rejected(b.token, { actionId: t.actionId, actionType: t.actionType, token: t.token }, 'FORBIDDEN');
@@ -142,7 +159,7 @@ describeBackends(
       await rejected(p.token, { actionId: claims.jti, actionType: 'RETIRED', token: typed }, 'UNKNOWN_ACTION_TYPE');
     });
 
-    it('too fast for the type\'s minimum time: ACTION_TOO_FAST, and accepted once the time has passed', async () => {
+    it("too fast for the type's minimum time: ACTION_TOO_FAST, and accepted once the time has passed", async () => {
       const op = await f.operator();
       expectNoGraphQLErrors(await f.app.gql(UpsertActionTypeDocument, { input: { code: 'SLOW_TASK', points: 7, minSeconds: 1 } }, op.token));
       const p = await f.player('hasty');
@@ -244,7 +261,14 @@ describeBackends(
 
     it('tickets are limited too, so they cannot be hoarded', async () => {
       const p = await f.player('hoarder');
-      const results = await Promise.all(Array.from({ length: 25 }, (_, i) => f.at(i).raw({ query: 'mutation { issueActionToken(actionType: "COMPLETE_TASK") { actionId } }' }, { token: p.token }).then((r) => r.json())));
+      const results = await Promise.all(
+        Array.from({ length: 25 }, (_, i) =>
+          f
+            .at(i)
+            .raw({ query: 'mutation { issueActionToken(actionType: "COMPLETE_TASK") { actionId } }' }, { token: p.token })
+            .then((r) => r.json()),
+        ),
+      );
       expect(results.filter((r) => !r.errors)).toHaveLength(20);
       expect(results.filter((r) => codes(r)[0] === 'RATE_LIMITED')).toHaveLength(5);
     });

@@ -23,9 +23,7 @@ for (const kind of BACKENDS) {
 
     beforeAll(async () => {
       backend = await createBackend(kind, { OTEL_TRACES_EXPORTER: 'console', OTEL_SERVICE_NAME: 'scoreboard-test' });
-      app = await startInstance(backend, {}, (config) =>
-        buildApp(config, undefined, { tracing: { spanProcessors: [new SimpleSpanProcessor({ exporter })] } }),
-      );
+      app = await startInstance(backend, {}, (config) => buildApp(config, undefined, { tracing: { spanProcessors: [new SimpleSpanProcessor({ exporter })] } }));
     });
     afterAll(async () => {
       await app?.stop();
@@ -48,10 +46,14 @@ for (const kind of BACKENDS) {
       expect(((await res.json()) as { data: { submitAction: { scoreDelta: number } } }).data.submitAction.scoreDelta).toBe(10);
 
       // Background work (the live feed, a reconcile pass) may trace too, in traces of its own.
-      const spans = await waitFor(() => {
-        const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-        return inTrace.some((s) => s.kind === SpanKind.SERVER) && inTrace;
-      }, 10_000, 'the HTTP span');
+      const spans = await waitFor(
+        () => {
+          const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+          return inTrace.some((s) => s.kind === SpanKind.SERVER) && inTrace;
+        },
+        10_000,
+        'the HTTP span',
+      );
       expect(spans[0]!.resource.attributes['service.name']).toBe('scoreboard-test');
 
       const http = only(spans, (s) => s.kind === SpanKind.SERVER);

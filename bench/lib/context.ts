@@ -70,11 +70,7 @@ export async function startServerFor(ctx: BenchContext, phase: string, env: Reco
 }
 
 /** Stops the server; when profiling, summarizes its profile over [fromMs, toMs] (hrtime ms). */
-export async function stopServerFor(
-  ctx: BenchContext,
-  server: RunningServer,
-  window?: { fromMs: number; toMs: number },
-): Promise<ProfileSummary | undefined> {
+export async function stopServerFor(ctx: BenchContext, server: RunningServer, window?: { fromMs: number; toMs: number }): Promise<ProfileSummary | undefined> {
   await server.stop();
   if (!server.profileDir) return undefined;
   const summary = summarizeProfile(server.profileDir, window);
@@ -82,8 +78,6 @@ export async function stopServerFor(
   return summary;
 }
 
-export function ratioRow(
-  r: Omit<Row, 'ratio'>,
-): Row {
+export function ratioRow(r: Omit<Row, 'ratio'>): Row {
   return { ...r, ratio: r.baseline ? r.ours / r.baseline : null };
 }

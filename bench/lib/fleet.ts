@@ -53,7 +53,10 @@ export interface ArmHit {
 }
 
 export class Fleet {
-  private constructor(private readonly workers: Worker[], readonly sizes: number[]) {}
+  private constructor(
+    private readonly workers: Worker[],
+    readonly sizes: number[],
+  ) {}
 
   static async start(total: number, processes: number): Promise<Fleet> {
     const w = Math.max(1, Math.min(processes, total || 1));

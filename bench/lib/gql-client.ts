@@ -6,11 +6,9 @@ import { Agent, request } from 'node:http';
  * two cores.
  */
 export const ISSUE = 'mutation Issue($t: String!) { issueActionToken(actionType: $t) { actionId actionType token } }';
-export const SUBMIT =
-  'mutation Submit($input: SubmitActionInput!) { submitAction(input: $input) { scoreDelta newScore rank seq replayed } }';
+export const SUBMIT = 'mutation Submit($input: SubmitActionInput!) { submitAction(input: $input) { scoreDelta newScore rank seq replayed } }';
 export const LEADERBOARD_QUERY = 'query { leaderboard(first: 10) { seq entries { rank score player { id username } } } }';
-export const LEADERBOARD_SUBSCRIPTION =
-  'subscription { leaderboardChanged(first: 10) { seq entries { rank score player { id username } } } }';
+export const LEADERBOARD_SUBSCRIPTION = 'subscription { leaderboardChanged(first: 10) { seq entries { rank score player { id username } } } }';
 
 export interface Ticket {
   actionId: string;
@@ -46,19 +44,18 @@ export class GqlClient {
         'content-length': Buffer.byteLength(body),
       };
       if (jwt) headers.authorization = `Bearer ${jwt}`;
-      const req = request(
-        { hostname: this.url.hostname, port: this.url.port, path, method: 'POST', headers, agent: this.agent },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({
-              status: res.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
-              contentType: String(res.headers['content-type'] ?? ''),
-            }));
-          res.on('error', reject);
-        },
-      );
+      const req = request({ hostname: this.url.hostname, port: this.url.port, path, method: 'POST', headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            contentType: String(res.headers['content-type'] ?? ''),
+          }),
+        );
+        res.on('error', reject);
+      });
       req.setTimeout(this.timeoutMs, () => req.destroy(new Error('request timed out')));
       req.on('error', reject);
       req.end(body);

@@ -158,10 +158,7 @@ export async function sqlTop(url: string, n: number): Promise<{ id: string; scor
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const { rows } = await c.query<{ id: string; score: string }>(
-      'SELECT id, score FROM players WHERE score > 0 ORDER BY score DESC, reached_seq ASC, id ASC LIMIT $1',
-      [n],
-    );
+    const { rows } = await c.query<{ id: string; score: string }>('SELECT id, score FROM players WHERE score > 0 ORDER BY score DESC, reached_seq ASC, id ASC LIMIT $1', [n]);
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
   } finally {
     await c.end();

@@ -35,10 +35,7 @@ export interface Spawned {
   stderrTail(): string;
 }
 
-export function spawnWithUlimit(
-  argv: string[],
-  opts: { env?: Record<string, string>; ipc?: boolean; cwd?: string; label: string; inheritStdout?: boolean },
-): Spawned {
+export function spawnWithUlimit(argv: string[], opts: { env?: Record<string, string>; ipc?: boolean; cwd?: string; label: string; inheritStdout?: boolean }): Spawned {
   const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const script = `ulimit -n ${WANTED_NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${quoted}`;
   const stdio: StdioOptions = opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];

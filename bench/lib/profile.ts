@@ -200,9 +200,7 @@ export function inclusiveOf(file: string, pattern: RegExp): ProfileLine[] {
       acc.set(key, e);
     }
   }
-  return [...acc.values()]
-    .sort((a, b) => b.us - a.us)
-    .map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, pct: total ? (100 * e.us) / total : 0 }));
+  return [...acc.values()].sort((a, b) => b.us - a.us).map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, pct: total ? (100 * e.us) / total : 0 }));
 }
 
 // `tsx bench/lib/profile.ts <file-or-dir> [--inclusive REGEX]`: summarize a profile by hand.

@@ -38,10 +38,11 @@ function nodeArgs(profileDir?: string): string[] {
 /** `node --import tsx src/main.ts` (the Dockerfile's command), waits for /readyz. */
 export async function startScoreboard(opts: ServerOptions): Promise<RunningServer> {
   const port = await freePort();
-  const proc = spawnWithUlimit(
-    ['node', ...nodeArgs(opts.profileDir), ...(opts.extraNodeArgs ?? []), '--import', 'tsx', 'src/main.ts'],
-    { env: { ...opts.env, PORT: String(port), HOST: '127.0.0.1' }, cwd: ROOT, label: 'scoreboard' },
-  );
+  const proc = spawnWithUlimit(['node', ...nodeArgs(opts.profileDir), ...(opts.extraNodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
+    env: { ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
+    cwd: ROOT,
+    label: 'scoreboard',
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${url}/readyz`, 60_000, proc);

@@ -49,8 +49,7 @@ const SUBMIT_STANDINGS =
   'mutation S($input: SubmitActionInput!) { submitAction(input: $input) { newScore standings { board { id } period { key } segment position totalPlayers } } }';
 const AROUND =
   'query A($b: ID!, $p: String, $pl: ID!) { leaderboardAround(board: $b, period: $p, player: $pl, above: 5, below: 5) { seq totalPlayers entries { rank score player { id username } } } }';
-const STANDING =
-  'query S($id: ID!, $b: ID!, $p: String) { player(id: $id) { standing(board: $b, period: $p) { rank position score totalPlayers } } }';
+const STANDING = 'query S($id: ID!, $b: ID!, $p: String) { player(id: $id) { standing(board: $b, period: $p) { rank position score totalPlayers } } }';
 
 type Stats = { p50: number; p90: number; p99: number; max: number; mean: number };
 const stats = (xs: number[]): Stats => ({
@@ -124,17 +123,14 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
   const cfg = ctx.infra.config.jwt;
   const admin = await signDevPlayerJwt(cfg, { id: 'bench-admin', username: 'bench-admin', roles: ['admin'] });
   const op = <T>(query: string, variables: Record<string, unknown>, jwt?: string) => client.op<T>(query, variables, jwt);
-  const setEnabled = (enabled: boolean) =>
-    Promise.all(EXTRA_BOARDS.map((b) => op(UPSERT_BOARD, { input: { id: b.id, enabled } }, admin)));
+  const setEnabled = (enabled: boolean) => Promise.all(EXTRA_BOARDS.map((b) => op(UPSERT_BOARD, { input: { id: b.id, enabled } }, admin)));
 
   // ---------------------------------------------------------------- writes
   for (const b of EXTRA_BOARDS) {
     await op(UPSERT_BOARD, { input: { ...b, title: b.id, enabled: false } }, admin);
   }
   const players = Array.from({ length: CONCURRENCY }, (_, i) => ({ id: `bench-b-${i + 1}`, country: COUNTRIES[i % COUNTRIES.length]! }));
-  const jwts = await Promise.all(
-    players.map((p) => signDevPlayerJwt(cfg, { id: p.id, username: p.id, attributes: { country: p.country } })),
-  );
+  const jwts = await Promise.all(players.map((p) => signDevPlayerJwt(cfg, { id: p.id, username: p.id, attributes: { country: p.country } })));
   const action = async (w: number) => {
     const jwt = jwts[w]!;
     await client.submit(jwt, await client.issue(jwt));
@@ -150,7 +146,17 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
     return r.submitAction.standings.map((s) => s.board.id);
   };
 
-  const windows: { config: 'one' | 'five'; actions: number; ms: number; errors: number; firstError: string; p50: number; p99: number; serverCpuMsPerAction: number; noise: NoiseReport }[] = [];
+  const windows: {
+    config: 'one' | 'five';
+    actions: number;
+    ms: number;
+    errors: number;
+    firstError: string;
+    p50: number;
+    p99: number;
+    serverCpuMsPerAction: number;
+    noise: NoiseReport;
+  }[] = [];
   let current: 'one' | 'five' | undefined;
   const landed: Record<string, string[]> = {};
   for (const config of order) {
@@ -202,11 +208,7 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
   await op(UPSERT_TYPE, { input: { code: BIG_TYPE, points: 1 } }, admin);
   const anchor = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 48 * 3_600_000);
   await op(UPSERT_BOARD, { input: { id: BIG_LIVE, window: 'ALL_TIME', actionTypes: [BIG_TYPE] } }, admin);
-  await op(
-    UPSERT_BOARD,
-    { input: { id: BIG_PAST, window: 'CUSTOM', periodSeconds: 3600, anchor: anchor.toISOString(), actionTypes: [BIG_TYPE] } },
-    admin,
-  );
+  await op(UPSERT_BOARD, { input: { id: BIG_PAST, window: 'CUSTOM', periodSeconds: 3600, anchor: anchor.toISOString(), actionTypes: [BIG_TYPE] } }, admin);
   const fillT0 = nowMs();
   const db = new pg.Client({ connectionString: ctx.infra.appDbUrl });
   await db.connect();
@@ -217,7 +219,10 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
       [BIG_PLAYERS, COUNTRIES],
     );
     // Scores 1..50,000 (about 2 players per score: ties), reached in id order.
-    for (const [board, period] of [[BIG_LIVE, 'all'], [BIG_PAST, '0']] as const) {
+    for (const [board, period] of [
+      [BIG_LIVE, 'all'],
+      [BIG_PAST, '0'],
+    ] as const) {
       await db.query(
         `INSERT INTO board_entries (board_id, period_key, segment, player_id, score, reached_seq)
          SELECT $2, $3, '', 'big-' || g, 1 + (g::bigint * 7919) % 50000, nextval('action_credits_id_seq')
@@ -232,7 +237,9 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
   }
   const fillMs = nowMs() - fillT0;
   const fillDoneAt = nowMs();
-  ctx.log(`  setup: ${BIG_PLAYERS.toLocaleString('en-US')} players + 2 x ${BIG_PLAYERS.toLocaleString('en-US')} board entries by SQL in ${(fillMs / 1000).toFixed(1)} s (setup, not measured)`);
+  ctx.log(
+    `  setup: ${BIG_PLAYERS.toLocaleString('en-US')} players + 2 x ${BIG_PLAYERS.toLocaleString('en-US')} board entries by SQL in ${(fillMs / 1000).toFixed(1)} s (setup, not measured)`,
+  );
 
   // Warm the live board's view by one credit through the product's path: the view
   // is cold, so this credit rebuilds it from Postgres (100k entries into Redis).
@@ -266,8 +273,22 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
   const series = [
     { key: 'around-cache', what: 'leaderboardAround', path: 'cache', board: BIG_LIVE, period: null, n: cachedRequests },
     { key: 'standing-cache', what: 'standing', path: 'cache', board: BIG_LIVE, period: null, n: cachedRequests },
-    { key: 'around-pg', what: 'leaderboardAround', path: frozenAfterMs === null ? 'Postgres, NOT frozen' : 'Postgres, frozen final period', board: BIG_PAST, period: '0', n: frozenAfterMs === null ? pgRequests : cachedRequests },
-    { key: 'standing-pg', what: 'standing', path: frozenAfterMs === null ? 'Postgres, NOT frozen' : 'Postgres, frozen final period', board: BIG_PAST, period: '0', n: frozenAfterMs === null ? pgRequests : cachedRequests },
+    {
+      key: 'around-pg',
+      what: 'leaderboardAround',
+      path: frozenAfterMs === null ? 'Postgres, NOT frozen' : 'Postgres, frozen final period',
+      board: BIG_PAST,
+      period: '0',
+      n: frozenAfterMs === null ? pgRequests : cachedRequests,
+    },
+    {
+      key: 'standing-pg',
+      what: 'standing',
+      path: frozenAfterMs === null ? 'Postgres, NOT frozen' : 'Postgres, frozen final period',
+      board: BIG_PAST,
+      period: '0',
+      n: frozenAfterMs === null ? pgRequests : cachedRequests,
+    },
   ];
   const reads: Record<string, unknown> = {};
   /** hrtime window of the cached reads (profiled with --profile). */
@@ -277,19 +298,13 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
     const request = async (i: number) => {
       const player = pick(i);
       if (s.what === 'leaderboardAround') {
-        const r = await readClient.op<{ leaderboardAround: { totalPlayers: number; entries: { player: { id: string } }[] } }>(
-          AROUND,
-          { b: s.board, p: s.period, pl: player },
-        );
+        const r = await readClient.op<{ leaderboardAround: { totalPlayers: number; entries: { player: { id: string } }[] } }>(AROUND, { b: s.board, p: s.period, pl: player });
         const lb = r.leaderboardAround;
         if (lb.totalPlayers < BIG_PLAYERS || lb.entries.length !== 11 || !lb.entries.some((e) => e.player.id === player)) {
           throw new Error(`leaderboardAround(${player}): ${lb.totalPlayers} players, ${lb.entries.length} entries`);
         }
       } else {
-        const r = await readClient.op<{ player: { standing: { totalPlayers: number; position: number } | null } | null }>(
-          STANDING,
-          { id: player, b: s.board, p: s.period },
-        );
+        const r = await readClient.op<{ player: { standing: { totalPlayers: number; position: number } | null } | null }>(STANDING, { id: player, b: s.board, p: s.period });
         const st = r.player?.standing;
         if (!st || st.totalPlayers < BIG_PLAYERS || st.position < 1) throw new Error(`standing(${player}): ${JSON.stringify(r.player)}`);
       }

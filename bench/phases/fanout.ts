@@ -88,7 +88,9 @@ async function side(
 
   const fleet = await Fleet.start(n, ctx.clientProcs(n));
   const opened = await fleet.open(server.url, mode, LEADERBOARD_SUBSCRIPTION, 100);
-  ctx.log(`  ${mode}: ${opened.ready}/${n} subscribers ready in ${opened.ms.toFixed(0)} ms over ${fleet.sizes.length} client process(es)${opened.failed ? `, ${opened.failed} FAILED: ${opened.firstError}` : ''}`);
+  ctx.log(
+    `  ${mode}: ${opened.ready}/${n} subscribers ready in ${opened.ms.toFixed(0)} ms over ${fleet.sizes.length} client process(es)${opened.failed ? `, ${opened.failed} FAILED: ${opened.firstError}` : ''}`,
+  );
   await sleep(500);
 
   const results: Trial[] = [];

@@ -47,7 +47,11 @@ export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
     const admin = await signDevPlayerJwt(cfg, { id: 'bench-mod-admin', username: 'bench-mod-admin', roles: ['admin'] });
     const op = <T>(query: string, variables: Record<string, unknown>, jwt?: string) => client.op<T>(query, variables, jwt);
     await op('mutation T($input: ActionTypeInput!) { upsertActionType(input: $input) { code } }', { input: { code: TYPE, points: 1_000_000 } }, admin);
-    await op('mutation B($input: BoardInput!) { upsertBoard(input: $input) { id } }', { input: { id: BOARD, title: 'Moderation bench', window: 'ALL_TIME', actionTypes: [TYPE] } }, admin);
+    await op(
+      'mutation B($input: BoardInput!) { upsertBoard(input: $input) { id } }',
+      { input: { id: BOARD, title: 'Moderation bench', window: 'ALL_TIME', actionTypes: [TYPE] } },
+      admin,
+    );
 
     const fillT0 = nowMs();
     const db = new pg.Client({ connectionString: ctx.infra.appDbUrl });
@@ -135,7 +139,9 @@ export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
       done = allHave((top) => top.includes(id), `${id} back in the top 10`);
       await op(UNHIDE, { p: id, r: 'bench' }, admin);
       times.unhide.push((await done) - t0);
-      ctx.log(`  round ${round + 1}: credit ${times.credit.at(-1)!.toFixed(1)} ms, hide ${times.hide.at(-1)!.toFixed(1)} ms, unhide ${times.unhide.at(-1)!.toFixed(1)} ms (until all ${SUBSCRIBERS} subscribers have the board)`);
+      ctx.log(
+        `  round ${round + 1}: credit ${times.credit.at(-1)!.toFixed(1)} ms, hide ${times.hide.at(-1)!.toFixed(1)} ms, unhide ${times.unhide.at(-1)!.toFixed(1)} ms (until all ${SUBSCRIBERS} subscribers have the board)`,
+      );
     }
     const m = { credit: median(times.credit), hide: median(times.hide), unhide: median(times.unhide) };
     const size = ctx.quick ? '100k' : '1M';
@@ -150,7 +156,15 @@ export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
           target: null,
           note: `baseline: an ordinary credit that changes the top 10, same subscribers and run; unhide ${m.unhide.toFixed(1)} ms`,
         }),
-        { key: `moderation-warm-${size}`, figure: `moderation ${size}: first credit on the cold view (rebuild from Postgres)`, unit: 'ms', ours: warmMs, baseline: null, ratio: null, target: null },
+        {
+          key: `moderation-warm-${size}`,
+          figure: `moderation ${size}: first credit on the cold view (rebuild from Postgres)`,
+          unit: 'ms',
+          ours: warmMs,
+          baseline: null,
+          ratio: null,
+          target: null,
+        },
       ],
       details: { players, subscribers: SUBSCRIBERS, rounds: ROUNDS, fillMs, warmMs, times, medians: m },
     };

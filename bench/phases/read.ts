@@ -101,7 +101,11 @@ export async function readPhase(ctx: BenchContext): Promise<PhaseResult> {
   ctx.log(`  GET by id + If-None-Match (304): ${conditional.rate.toFixed(0)} req/s (p50 ${conditional.r.latency.p50} ms, p99 ${conditional.r.latency.p99} ms)`);
   const cacheMetrics = await (await fetch(`${server.url}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(cacheMetrics)?.[1] ?? NaN);
-  const cache = { hits: metric('scoreboard_response_cache_hits_total'), misses: metric('scoreboard_response_cache_misses_total'), notModified: metric('scoreboard_http_not_modified_total') };
+  const cache = {
+    hits: metric('scoreboard_response_cache_hits_total'),
+    misses: metric('scoreboard_response_cache_misses_total'),
+    notModified: metric('scoreboard_http_not_modified_total'),
+  };
   ctx.log(`  response cache: ${cache.hits} hits, ${cache.misses} misses, ${cache.notModified} answered 304`);
   const profile = await stopServerFor(ctx, server, { fromMs: ours.fromMs, toMs: ours.toMs });
 
@@ -143,8 +147,22 @@ export async function readPhase(ctx: BenchContext): Promise<PhaseResult> {
     details: {
       durationS,
       responseBytes: Buffer.byteLength(sample.body),
-      get: { perSecond: get.rate, latencyMs: get.r.latency, errors: get.r.errors, non2xx: get.r.non2xx, serverCpuUtilization: get.cpuUtilization, noise: get.noise, responseBytes: Buffer.byteLength(getBody) },
-      get304: { perSecond: conditional.rate, latencyMs: conditional.r.latency, errors: conditional.r.errors, serverCpuUtilization: conditional.cpuUtilization, noise: conditional.noise },
+      get: {
+        perSecond: get.rate,
+        latencyMs: get.r.latency,
+        errors: get.r.errors,
+        non2xx: get.r.non2xx,
+        serverCpuUtilization: get.cpuUtilization,
+        noise: get.noise,
+        responseBytes: Buffer.byteLength(getBody),
+      },
+      get304: {
+        perSecond: conditional.rate,
+        latencyMs: conditional.r.latency,
+        errors: conditional.r.errors,
+        serverCpuUtilization: conditional.cpuUtilization,
+        noise: conditional.noise,
+      },
       responseCache: cache,
       ours: { perSecond: ours.rate, latencyMs: ours.r.latency, errors: ours.r.errors, non2xx: ours.r.non2xx, serverCpuUtilization: ours.cpuUtilization, noise: ours.noise },
       baseline: { perSecond: base.rate, latencyMs: base.r.latency, errors: base.r.errors, non2xx: base.r.non2xx, serverCpuUtilization: base.cpuUtilization, noise: base.noise },

@@ -82,10 +82,7 @@ export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
   // --- baseline: the credit statement through pg, same concurrency
   const setup = new pg.Client({ connectionString: ctx.infra.baselineDbUrl });
   await setup.connect();
-  await setup.query(
-    `INSERT INTO players (id, username) SELECT 'bench-w-' || g, 'bench-w-' || g FROM generate_series(1, $1::int) g ON CONFLICT DO NOTHING`,
-    [CONCURRENCY],
-  );
+  await setup.query(`INSERT INTO players (id, username) SELECT 'bench-w-' || g, 'bench-w-' || g FROM generate_series(1, $1::int) g ON CONFLICT DO NOTHING`, [CONCURRENCY]);
   await setup.end();
   // The server's own statement, imported (never copied): what it costs without HTTP, GraphQL and the cache.
   const baseline = await openDatabase({ url: ctx.infra.baselineDbUrl, poolSize: CONCURRENCY, dataDir: '.' });
@@ -116,7 +113,7 @@ export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
         ours: oursRate,
         baseline: baseRate,
         target: { op: '>=', value: 0.5, stretch: 1.0, on: 'ratio' },
-        note: 'baseline: the server\'s credit statement (imported creditAction), 16 pooled connections',
+        note: "baseline: the server's credit statement (imported creditAction), 16 pooled connections",
       }),
     ],
     details: {

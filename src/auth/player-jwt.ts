@@ -55,10 +55,7 @@ export function createPlayerJwtVerifier(config: Config['jwt']): PlayerJwtVerifie
   async function verifyOnce(token: string): Promise<{ identity: PlayerIdentity; expiresAtMs: number }> {
     let payload: JWTPayload;
     try {
-      const result =
-        typeof key === 'function'
-          ? await jwtVerify(token, key, options())
-          : await jwtVerify(token, await (key as Promise<CryptoKey>), options());
+      const result = typeof key === 'function' ? await jwtVerify(token, key, options()) : await jwtVerify(token, await (key as Promise<CryptoKey>), options());
       if (result.protectedHeader.typ && !ACCEPTED_TYP.has(result.protectedHeader.typ.toLowerCase())) {
         throw unauthenticated('JWT has the wrong typ');
       }

@@ -122,7 +122,10 @@ async function openPglite(dataDir: string): Promise<Database> {
           let count = 0;
           for await (const batch of batches) {
             if (batch.length === 0) continue;
-            await db.query(sql, columns.map((_, i) => batch.map((row) => row[i])));
+            await db.query(
+              sql,
+              columns.map((_, i) => batch.map((row) => row[i])),
+            );
             count += batch.length;
           }
           return count;

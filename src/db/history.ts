@@ -47,12 +47,7 @@ export interface HistoryReadOptions<T> {
 /** After a connection failure the replica is left alone this long, so a dead replica costs one failed attempt, not one per read. */
 const REPLICA_BACKOFF_MS = 2_000;
 
-export function createHistoryReads(deps: {
-  primary: PrismaClient;
-  replica?: { prisma: PrismaClient; close(): Promise<void> };
-  logger: Logger;
-  metrics: Metrics;
-}): HistoryReads {
+export function createHistoryReads(deps: { primary: PrismaClient; replica?: { prisma: PrismaClient; close(): Promise<void> }; logger: Logger; metrics: Metrics }): HistoryReads {
   const { primary, replica, logger, metrics } = deps;
   if (!replica) {
     return {
@@ -81,8 +76,7 @@ export function createHistoryReads(deps: {
   // replayed commit; -1 and up = 0 when it does not answer. One probe per scrape sets both gauges.
   let probing: Promise<void> | undefined;
   const probe = () =>
-    (probing ??= replica.prisma
-      .$queryRaw<[{ lag: number | null }]>`
+    (probing ??= replica.prisma.$queryRaw<[{ lag: number | null }]>`
         SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
           ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END AS lag`
       .then(

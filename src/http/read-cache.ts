@@ -73,9 +73,21 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
   const operationTypes = new Map<string, OperationTypeNode | null>();
   let generation = 0;
 
-  const hits = new Counter({ name: 'scoreboard_response_cache_hits_total', help: 'Public GET reads answered from the response cache (304s included)', registers: [metrics.registry] });
-  const misses = new Counter({ name: 'scoreboard_response_cache_misses_total', help: 'Public GET reads executed by Yoga (not in the cache, or stale)', registers: [metrics.registry] });
-  const notModified = new Counter({ name: 'scoreboard_http_not_modified_total', help: 'Public GET reads answered 304 Not Modified (If-None-Match matched)', registers: [metrics.registry] });
+  const hits = new Counter({
+    name: 'scoreboard_response_cache_hits_total',
+    help: 'Public GET reads answered from the response cache (304s included)',
+    registers: [metrics.registry],
+  });
+  const misses = new Counter({
+    name: 'scoreboard_response_cache_misses_total',
+    help: 'Public GET reads executed by Yoga (not in the cache, or stale)',
+    registers: [metrics.registry],
+  });
+  const notModified = new Counter({
+    name: 'scoreboard_http_not_modified_total',
+    help: 'Public GET reads answered 304 Not Modified (If-None-Match matched)',
+    registers: [metrics.registry],
+  });
   const size = new Gauge({ name: 'scoreboard_response_cache_entries', help: 'Entries in the response cache', registers: [metrics.registry] });
   size.set(0);
 
@@ -84,10 +96,7 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
     entries.clear();
     size.set(0);
   };
-  const unsubscribers = [
-    await services.bus.subscribe('BOARD_CHANGED', invalidate),
-    await services.bus.subscribe('DEFINITIONS_CHANGED', invalidate),
-  ];
+  const unsubscribers = [await services.bus.subscribe('BOARD_CHANGED', invalidate), await services.bus.subscribe('DEFINITIONS_CHANGED', invalidate)];
   services.bus.onReconnect(invalidate);
 
   function operationType(query: string, operationName: string | undefined): OperationTypeNode | null {

@@ -87,9 +87,7 @@ export function attachWebSocket(
         const max = config.ws.maxSubscriptionsPerSocket;
         if (Object.keys(ctx.subscriptions).length > max) {
           services.metrics.rateLimited.inc({ limiter: 'ws-subscriptions' });
-          return [
-            new AppError('RATE_LIMITED', `At most ${max} operations at once on one WebSocket; complete one before starting another`),
-          ] as GraphQLError[];
+          return [new AppError('RATE_LIMITED', `At most ${max} operations at once on one WebSocket; complete one before starting another`)] as GraphQLError[];
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -133,4 +131,3 @@ export function attachWebSocket(
     },
   };
 }
-

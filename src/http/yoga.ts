@@ -81,9 +81,11 @@ function countErrorCodes(services: Services): Plugin {
     }
   };
   return {
-    onValidate: () => ({ result }) => {
-      if (result.length) count({ errors: result as never });
-    },
+    onValidate:
+      () =>
+      ({ result }) => {
+        if (result.length) count({ errors: result as never });
+      },
     onExecute: () => ({
       onExecuteDone: ({ result }) => {
         if (!(Symbol.asyncIterator in (result as object))) count(result as never);

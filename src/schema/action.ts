@@ -7,7 +7,7 @@ import { PlayerRef } from './player.js';
 import { AchievementRef } from './social.js';
 
 const ActionTypeRef = builder.prismaObject('ActionType', {
-  description: 'One row of the server\'s points table.',
+  description: "One row of the server's points table.",
   fields: (t) => ({
     code: t.exposeString('code', { description: 'Identifier used in issueActionToken.' }),
     points: t.exposeInt('points', { description: 'Points credited per action.' }),
@@ -68,9 +68,9 @@ const ActionTicketRef = builder.objectRef<ActionTicketShape>('ActionTicket').imp
 const SubmitActionInput = builder.inputType('SubmitActionInput', {
   description: 'A ticket from issueActionToken, redeemed once. Carries no score: points come from the server.',
   fields: (t) => ({
-    actionId: t.id({ required: true, description: 'The ticket\'s actionId (UUID).' }),
-    actionType: t.string({ required: true, description: 'The ticket\'s action type.' }),
-    token: t.string({ required: true, description: 'The ticket\'s token.' }),
+    actionId: t.id({ required: true, description: "The ticket's actionId (UUID)." }),
+    actionType: t.string({ required: true, description: "The ticket's action type." }),
+    token: t.string({ required: true, description: "The ticket's token." }),
   }),
 });
 
@@ -82,7 +82,7 @@ const SubmitActionPayloadRef = builder.objectRef<SubmitActionResult>('SubmitActi
     actionId: t.exposeID('actionId', { description: 'The action credited.' }),
     scoreDelta: t.exposeInt('scoreDelta', { description: 'Points this action credited.' }),
     newScore: t.field({ type: 'SafeInt', description: 'Score right after this action.', resolve: (r) => r.newScore }),
-    rank: t.exposeInt('rank', { description: 'The player\'s rank now.' }),
+    rank: t.exposeInt('rank', { description: "The player's rank now." }),
     seq: t.field({
       type: 'SafeInt',
       description: 'Board version at which this write is visible (read-your-write): boards showing it have seq >= this.',
@@ -91,7 +91,7 @@ const SubmitActionPayloadRef = builder.objectRef<SubmitActionResult>('SubmitActi
     replayed: t.exposeBoolean('replayed', { description: 'True for a retry of an action already applied: nothing was credited again.' }),
     standings: t.field({
       type: [StandingRef],
-      description: 'Every board, period and segment the credit landed on, with the player\'s standing there (global first).',
+      description: "Every board, period and segment the credit landed on, with the player's standing there (global first).",
       args: { rankMode: t.arg({ type: RankModeEnum, defaultValue: 'ORDINAL', description: 'How ranks count ties.' }) },
       resolve: (r, { rankMode }) => r.standings.map((s) => ({ ...s, rankMode: rankMode ?? 'ORDINAL' })),
     }),
@@ -122,7 +122,7 @@ builder.mutationFields((t) => ({
   }),
   submitAction: t.field({
     type: SubmitActionPayloadRef,
-    description: 'Redeems a ticket: credits the server\'s points for it exactly once (needs a JWT).',
+    description: "Redeems a ticket: credits the server's points for it exactly once (needs a JWT).",
     args: { input: t.arg({ type: SubmitActionInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
       submitAction(ctx.services, await ctx.viewer(), { actionId: String(input.actionId), actionType: input.actionType, token: input.token }),

@@ -25,7 +25,7 @@ const LeaderboardEntryRef = builder.objectRef<EntryShape>('LeaderboardEntry').im
   fields: (t) => ({
     position: t.exposeInt('position', { description: '1-based, unique: score descending, then who reached that score first on this board and period.' }),
     rank: t.int({ description: 'Rank by the requested rankMode (ORDINAL = position).', resolve: (e) => rankIn(e, e.rankMode) }),
-    score: t.field({ type: 'SafeInt', description: 'The player\'s score on this board and period.', resolve: (e) => e.score }),
+    score: t.field({ type: 'SafeInt', description: "The player's score on this board and period.", resolve: (e) => e.score }),
     player: t.field({
       type: PlayerRef,
       description: 'The player on this row.',
@@ -48,8 +48,7 @@ export const LeaderboardRef = builder.objectRef<Leaderboard>('Leaderboard').impl
     totalPlayers: t.exposeInt('totalPlayers', { description: 'Players with an entry on this board, period and segment.' }),
     seq: t.field({
       type: 'SafeInt',
-      description:
-        'Version of these entries: never decreases, is the same for the same board state on every instance, and changes whenever these entries change.',
+      description: 'Version of these entries: never decreases, is the same for the same board state on every instance, and changes whenever these entries change.',
       resolve: (b) => b.seq,
     }),
     entries: t.field({
@@ -70,7 +69,7 @@ export interface StandingShape {
 }
 
 export const StandingRef = builder.objectRef<StandingShape>('Standing').implement({
-  description: 'A player\'s place on one board, period and segment.',
+  description: "A player's place on one board, period and segment.",
   fields: (t) => ({
     board: t.field({ type: BoardRef, description: 'The board.', resolve: (s) => s.board }),
     period: t.field({ type: PeriodRef, description: 'The period.', resolve: (s, _a, ctx) => withTtl(s.view.periodInfo, ctx.services.config.actionToken.ttlSeconds) }),
@@ -128,8 +127,7 @@ builder.queryFields((t) => ({
   }),
   leaderboardAround: t.field({
     type: LeaderboardRef,
-    description:
-      'The entries around a player (default: the viewer), shifted at either end so the window is full and holds the player; a player with no entry gets the top.',
+    description: 'The entries around a player (default: the viewer), shifted at either end so the window is full and holds the player; a player with no entry gets the top.',
     args: {
       board: t.arg.id({ defaultValue: GLOBAL_BOARD, description: 'Board id (default "global").' }),
       period: t.arg.string({ description: 'A period key from Board.periods; null: the current period.' }),
@@ -166,10 +164,7 @@ builder.subscriptionField('leaderboardChanged', (t) =>
     subscribe: async (_root, args, ctx) => {
       const first = checkFirst(args.first);
       const { board, view } = await resolveView(ctx.services.definitions, viewArgsOf(args), viewerSegment(ctx));
-      return ctx.services.boardFeed.subscribe(
-        { board: board.id, period: args.period ?? null, segment: view.segment, first, rankMode: args.rankMode ?? 'ORDINAL' },
-        ctx.signal,
-      );
+      return ctx.services.boardFeed.subscribe({ board: board.id, period: args.period ?? null, segment: view.segment, first, rankMode: args.rankMode ?? 'ORDINAL' }, ctx.signal);
     },
     resolve: (board: Leaderboard) => board,
   }),

@@ -84,7 +84,12 @@ const AuditEntryRef = builder.objectRef<AuditEntryRow>('AuditEntry').implement({
     actionType: t.exposeString('actionType', { nullable: true, description: 'The action type of a CREDIT or VOID.' }),
     delta: t.exposeInt('delta', { nullable: true, description: 'Change to the all-time score.' }),
     oldScore: t.field({ type: 'SafeInt', nullable: true, description: 'All-time score before.', resolve: (e) => (e.oldScore === null ? null : Number(e.oldScore)) }),
-    newScore: t.field({ type: 'SafeInt', nullable: true, description: 'All-time score after (oldScore + delta).', resolve: (e) => (e.newScore === null ? null : Number(e.newScore)) }),
+    newScore: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description: 'All-time score after (oldScore + delta).',
+      resolve: (e) => (e.newScore === null ? null : Number(e.newScore)),
+    }),
   }),
 });
 

@@ -20,7 +20,7 @@ const FriendshipStatusEnum = builder.enumType('FriendshipStatus', {
 });
 
 const FriendshipRef = builder.objectRef<FriendshipResult>('Friendship').implement({
-  description: 'The viewer\'s friendship with one other player.',
+  description: "The viewer's friendship with one other player.",
   fields: (t) => ({
     player: t.field({
       type: PlayerRef,
@@ -37,18 +37,18 @@ builder.mutationFields((t) => ({
     type: FriendshipRef,
     description:
       'Asks a player to be friends (needs a JWT); accepts instead when that player already asked the viewer. Yourself: BAD_USER_INPUT; unknown, hidden or banned: NOT_FOUND; at most 1,000 friends (BAD_USER_INPUT).',
-    args: { player: t.arg.id({ required: true, description: 'The other player\'s id.' }) },
+    args: { player: t.arg.id({ required: true, description: "The other player's id." }) },
     resolve: async (_root, args, ctx) => requestFriend(ctx.services, await ctx.viewer(), String(args.player)),
   }),
   acceptFriend: t.field({
     type: FriendshipRef,
     description: 'Accepts a pending request from that player (needs a JWT); NOT_FOUND without one.',
-    args: { player: t.arg.id({ required: true, description: 'The other player\'s id.' }) },
+    args: { player: t.arg.id({ required: true, description: "The other player's id." }) },
     resolve: async (_root, args, ctx) => acceptFriend(ctx.services, await ctx.viewer(), String(args.player)),
   }),
   removeFriend: t.boolean({
     description: 'Ends a friendship, or declines or withdraws a request (needs a JWT); false when there was nothing to remove.',
-    args: { player: t.arg.id({ required: true, description: 'The other player\'s id.' }) },
+    args: { player: t.arg.id({ required: true, description: "The other player's id." }) },
     resolve: async (_root, args, ctx) => removeFriend(ctx.services, await ctx.viewer(), String(args.player)),
   }),
 }));
@@ -56,7 +56,7 @@ builder.mutationFields((t) => ({
 builder.queryFields((t) => ({
   friends: t.field({
     type: [FriendshipRef],
-    description: 'The viewer\'s friendships of every status, accepted first (needs a JWT). Hidden and banned players do not appear.',
+    description: "The viewer's friendships of every status, accepted first (needs a JWT). Hidden and banned players do not appear.",
     resolve: async (_root, _args, ctx) => listFriends(ctx.services, await ctx.viewer()),
   }),
   friendsLeaderboard: t.field({
@@ -118,7 +118,7 @@ export const AchievementRef = builder.objectRef<AchievementDefinition>('Achievem
 });
 
 const PlayerAchievementRef = builder.objectRef<PlayerAchievementState>('PlayerAchievement').implement({
-  description: 'One player\'s progress on one achievement.',
+  description: "One player's progress on one achievement.",
   fields: (t) => ({
     achievement: t.field({ type: AchievementRef, description: 'The achievement.', resolve: (p) => p.achievement }),
     progress: t.exposeInt('progress', {
@@ -132,7 +132,7 @@ const PlayerAchievementRef = builder.objectRef<PlayerAchievementState>('PlayerAc
 builder.objectField(PlayerRef, 'achievements', (t) =>
   t.field({
     type: [PlayerAchievementRef],
-    description: 'Every enabled achievement with this player\'s progress, unlocked or not.',
+    description: "Every enabled achievement with this player's progress, unlocked or not.",
     resolve: (p, _args, ctx) => ctx.services.achievements.forPlayer(p.id),
   }),
 );
@@ -182,12 +182,12 @@ builder.mutationField('upsertAchievement', (t) =>
 // Live: the viewer's own standing and unlocks
 
 const StandingChangeRef = builder.objectRef<StandingEvent>('StandingChange').implement({
-  description: 'The viewer\'s standing on one board view, sent first as it is, then whenever their rank changes.',
+  description: "The viewer's standing on one board view, sent first as it is, then whenever their rank changes.",
   fields: (t) => ({
     standing: t.field({
       type: StandingRef,
       nullable: true,
-      description: 'The viewer\'s standing now; null: no entry on this board view (yet).',
+      description: "The viewer's standing now; null: no entry on this board view (yet).",
       resolve: (ev) => (ev.standing ? { board: ev.board, view: ev.view, standing: ev.standing, rankMode: ev.rankMode } : null),
     }),
     previousRank: t.int({ nullable: true, description: 'The rank in the previous event (null in the first event, or when there was no entry).', resolve: (ev) => ev.previousRank }),
@@ -207,7 +207,7 @@ builder.subscriptionFields((t) => ({
   myStandingChanged: t.field({
     type: StandingChangeRef,
     description:
-      'The viewer\'s own standing on a board view (needs a JWT, in connection_init over WebSocket): the current one at once, then an event whenever their rank changes, by their own action or by others passing them or falling behind.',
+      "The viewer's own standing on a board view (needs a JWT, in connection_init over WebSocket): the current one at once, then an event whenever their rank changes, by their own action or by others passing them or falling behind.",
     args: {
       board: t.arg.id({ defaultValue: GLOBAL_BOARD, description: 'Board id (default "global").' }),
       period: t.arg.string({ description: 'A period key; null: the current period (followed across boundaries).' }),
@@ -226,7 +226,7 @@ builder.subscriptionFields((t) => ({
   }),
   achievementUnlocked: t.field({
     type: PlayerAchievementRef,
-    description: 'The viewer\'s own unlocks as they happen, on any instance (needs a JWT). Sends nothing until one happens.',
+    description: "The viewer's own unlocks as they happen, on any instance (needs a JWT). Sends nothing until one happens.",
     subscribe: async (_root, _args, ctx) => {
       const viewer = await ctx.viewer();
       return ctx.services.achievementFeed.subscribe(viewer.playerId, ctx.signal);

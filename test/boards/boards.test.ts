@@ -45,8 +45,7 @@ async function page(f: Fixture, vars: { board: string; period?: string | null; s
   return expectNoGraphQLErrors(await f.app.gql(BoardLeaderboardDocument, vars, token)).leaderboard;
 }
 
-const rows = (b: { entries: { position: number; rank: number; score: number; player: { id: string } }[] }) =>
-  b.entries.map((e) => [e.player.id, e.score, e.position, e.rank]);
+const rows = (b: { entries: { position: number; rank: number; score: number; player: { id: string } }[] }) => b.entries.map((e) => [e.player.id, e.score, e.position, e.rank]);
 
 describeBackends(
   'boards',
@@ -54,9 +53,20 @@ describeBackends(
     it('operators define boards; everyone reads them; the global board always exists', async () => {
       const id = uid('weekly-ny');
       const created = await createBoard(f, { id, title: 'Weekly (NY)', window: 'WEEKLY', timeZone: 'america/new_york', weekStart: 'SUNDAY' });
-      expect(created).toMatchObject({ id, title: 'Weekly (NY)', window: 'WEEKLY', timeZone: 'America/New_York', weekStart: 'SUNDAY', segmentBy: null, actionTypes: null, enabled: true });
+      expect(created).toMatchObject({
+        id,
+        title: 'Weekly (NY)',
+        window: 'WEEKLY',
+        timeZone: 'America/New_York',
+        weekStart: 'SUNDAY',
+        segmentBy: null,
+        actionTypes: null,
+        enabled: true,
+      });
       // Sunday-start weeks in New York: the key is the local date of the last Sunday, computed here with Intl.
-      const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' }).formatToParts(new Date());
+      const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' }).formatToParts(
+        new Date(),
+      );
       const part = (t: string) => local.find((p) => p.type === t)!.value;
       const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(part('weekday'));
       const today = Date.UTC(Number(part('year')), Number(part('month')) - 1, Number(part('day')));
@@ -250,7 +260,11 @@ describeBackends(
         expect([JSON.stringify(bad), codes(await upsert(bad))]).toEqual([JSON.stringify(bad), ['BAD_USER_INPUT']]);
       }
       // Malformed values the schema itself refuses (enum, DateTime) never reach the resolver, and are bad input too.
-      for (const i of [{ id: uid('w'), window: 'YEARLY' }, { id: uid('w'), window: 'WEEKLY', weekStart: 'FUNDAY' }, { id: uid('a'), window: 'CUSTOM', periodSeconds: 5, anchor: 'yesterday' }]) {
+      for (const i of [
+        { id: uid('w'), window: 'YEARLY' },
+        { id: uid('w'), window: 'WEEKLY', weekStart: 'FUNDAY' },
+        { id: uid('a'), window: 'CUSTOM', periodSeconds: 5, anchor: 'yesterday' },
+      ]) {
         const raw = await f.app.raw({ query: 'mutation($i: BoardInput!) { upsertBoard(input: $i) { id } }', variables: { i } }, { token: op.token });
         expect(codes(await raw.json())).toEqual(['BAD_USER_INPUT']);
       }

@@ -35,18 +35,20 @@ const view = (b: Board) => ({ period: b.period.key, seq: b.seq, entries: b.entri
 async function customBoard(f: Fixture, periodSeconds: number) {
   const op = await f.operator();
   const id = uid('custom');
-  expectNoGraphQLErrors(
-    await f.app.gql(UpsertBoardDocument, { input: { id, window: 'CUSTOM', periodSeconds, anchor: new Date(ANCHOR_MS).toISOString() } }, op.token),
-  );
+  expectNoGraphQLErrors(await f.app.gql(UpsertBoardDocument, { input: { id, window: 'CUSTOM', periodSeconds, anchor: new Date(ANCHOR_MS).toISOString() } }, op.token));
   return id;
 }
 
 /** Waits until the clock is early in a period (so the test's steps fit before its end), returns that period's index. */
 async function startOfPeriod(lengthMs: number, within = 0.3) {
-  return waitFor(() => {
-    const into = (Date.now() - ANCHOR_MS) % lengthMs;
-    return into < lengthMs * within ? indexAt(Date.now(), lengthMs) + 1 : false;
-  }, lengthMs * 2, 'the start of a period').then((i) => i - 1);
+  return waitFor(
+    () => {
+      const into = (Date.now() - ANCHOR_MS) % lengthMs;
+      return into < lengthMs * within ? indexAt(Date.now(), lengthMs) + 1 : false;
+    },
+    lengthMs * 2,
+    'the start of a period',
+  ).then((i) => i - 1);
 }
 
 describeBackends(
@@ -129,14 +131,29 @@ describeBackends(
       expect(pageOf('DENSE').rows.map((r) => r[3])).toEqual([1, 2, 2, 3]);
       expect(pageOf('ORDINAL').rows.map((r) => r[0])).toEqual([players[0]!.id, players[1]!.id, players[2]!.id, players[3]!.id]);
       // Standings of players fa, fb, fc, fd: [position, rank, score, total].
-      expect(standingsOf('COMPETITION').standings).toEqual([[1, 1, 30, 4], [2, 2, 20, 4], [3, 2, 20, 4], [4, 4, 10, 4]]);
-      expect(standingsOf('DENSE').standings).toEqual([[1, 1, 30, 4], [2, 2, 20, 4], [3, 2, 20, 4], [4, 3, 10, 4]]);
+      expect(standingsOf('COMPETITION').standings).toEqual([
+        [1, 1, 30, 4],
+        [2, 2, 20, 4],
+        [3, 2, 20, 4],
+        [4, 4, 10, 4],
+      ]);
+      expect(standingsOf('DENSE').standings).toEqual([
+        [1, 1, 30, 4],
+        [2, 2, 20, 4],
+        [3, 2, 20, 4],
+        [4, 3, 10, 4],
+      ]);
 
       const services = f.app.app.services;
       expect(await finalizeDuePeriods(services)).toBeGreaterThanOrEqual(1);
       expect(await finalizeDuePeriods(services)).toBe(0); // once
       const frozen = await services.prisma.boardEntry.findMany({ where: { boardId: id, periodKey: key }, orderBy: { finalPosition: 'asc' } });
-      expect(frozen.map((e) => [e.finalPosition, e.finalCompetition, e.finalDense])).toEqual([[1, 1, 1], [2, 2, 2], [3, 2, 2], [4, 4, 3]]);
+      expect(frozen.map((e) => [e.finalPosition, e.finalCompetition, e.finalDense])).toEqual([
+        [1, 1, 1],
+        [2, 2, 2],
+        [3, 2, 2],
+        [4, 4, 3],
+      ]);
       expect(await services.prisma.boardFinalPeriod.findUnique({ where: { boardId_periodKey_segment: { boardId: id, periodKey: key, segment: '' } } })).toMatchObject({ total: 4 });
       // Every instance reads the same board as before, now from the frozen positions.
       expect(await read()).toEqual(live);
@@ -212,8 +229,7 @@ describeBackends(
   'leading-edge delivery',
   (f) => {
     it('with a 1 s window, an isolated change is delivered at once (leading edge); a burst still ends on the final board', async () => {
-      const flushes = async (edge: string) =>
-        (await f.app.app.services.metrics.liveFlushes.get()).values.find((v) => v.labels.edge === edge)?.value ?? 0;
+      const flushes = async (edge: string) => (await f.app.app.services.metrics.liveFlushes.get()).values.find((v) => v.labels.edge === edge)?.value ?? 0;
       const p = await f.player('edge');
       const sub = collect(f.app.ws(), BoardChangedDocument, { first: 10 });
       await waitFor(() => sub.events.length >= 1, 10_000, 'snapshot');
@@ -239,4 +255,3 @@ describeBackends(
   },
   { env: { LEADERBOARD_COALESCE_MS: '1000' } },
 );
-

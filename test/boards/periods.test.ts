@@ -31,8 +31,7 @@ function spec(window: BoardWindow, over: Partial<PeriodSpec> = {}): PeriodSpec {
 }
 
 const ANCHOR = '2026-01-01T00:00:00.000Z';
-const custom = (periodSeconds: number, anchor = ANCHOR, over: Partial<PeriodSpec> = {}) =>
-  spec('CUSTOM', { periodSeconds, anchor: new Date(anchor), ...over });
+const custom = (periodSeconds: number, anchor = ANCHOR, over: Partial<PeriodSpec> = {}) => spec('CUSTOM', { periodSeconds, anchor: new Date(anchor), ...over });
 
 function at(s: PeriodSpec, iso: string | number): Period {
   const p = periodAt(s, typeof iso === 'number' ? iso : ms(iso));
@@ -423,9 +422,7 @@ describe('nextBoundaryAfter', () => {
     expect(nextBoundaryAfter(daily, ms('2026-03-16T00:00:00.000Z'))?.toISOString()).toBe('2026-03-17T00:00:00.000Z');
     const ny = spec('DAILY', { timeZone: 'America/New_York' });
     expect(nextBoundaryAfter(ny, ms('2026-03-08T12:00:00Z'))?.toISOString()).toBe('2026-03-09T04:00:00.000Z');
-    expect(nextBoundaryAfter(spec('MONTHLY', { timeZone: 'Asia/Tokyo' }), ms('2026-04-10T00:00:00Z'))?.toISOString()).toBe(
-      '2026-04-30T15:00:00.000Z',
-    );
+    expect(nextBoundaryAfter(spec('MONTHLY', { timeZone: 'Asia/Tokyo' }), ms('2026-04-10T00:00:00Z'))?.toISOString()).toBe('2026-04-30T15:00:00.000Z');
   });
 
   it('CUSTOM: next multiple of the length; the anchor itself before the anchor', () => {
@@ -483,9 +480,7 @@ describe('time zones', () => {
   });
 
   it('a case-variant zone gives the same periods', () => {
-    expect(at(spec('DAILY', { timeZone: 'america/new_york' }), '2026-07-04T02:00:00Z')).toEqual(
-      at(spec('DAILY', { timeZone: 'America/New_York' }), '2026-07-04T02:00:00Z'),
-    );
+    expect(at(spec('DAILY', { timeZone: 'america/new_york' }), '2026-07-04T02:00:00Z')).toEqual(at(spec('DAILY', { timeZone: 'America/New_York' }), '2026-07-04T02:00:00Z'));
   });
 });
 

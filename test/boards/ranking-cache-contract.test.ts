@@ -2,15 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryRankingCache } from '../../src/resolvers/boards/memory-ranking-cache.js';
-import {
-  EPOCH_FACTOR,
-  MAX_BOARD_SIZE,
-  viewId,
-  type BoardEntry,
-  type BoardPage,
-  type BoardView,
-  type RankingCache,
-} from '../../src/resolvers/boards/ranking-cache.js';
+import { EPOCH_FACTOR, MAX_BOARD_SIZE, viewId, type BoardEntry, type BoardPage, type BoardView, type RankingCache } from '../../src/resolvers/boards/ranking-cache.js';
 import { RedisRankingCache } from '../../src/resolvers/boards/redis-ranking-cache.js';
 import { REDIS_URL, realRequired } from '../support/backends.js';
 

@@ -39,8 +39,7 @@ describe.runIf(await realBackendsAvailable())('reconcile after a Redis outage [r
     await backend?.dispose();
   });
 
-  const epoch = async () =>
-    Number((await instances[0]!.app.services.prisma.$queryRaw<[{ v: bigint }]>`SELECT last_value AS v FROM board_epoch_seq`)[0].v);
+  const epoch = async () => Number((await instances[0]!.app.services.prisma.$queryRaw<[{ v: bigint }]>`SELECT last_value AS v FROM board_epoch_seq`)[0].v);
 
   it('Redis restarted empty: one locked rebuild (one new epoch), the other instances skip it; the board is right again', async () => {
     const token = await instances[0]!.token({ id: `outage-${Date.now()}`, username: 'outage' });

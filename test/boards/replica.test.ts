@@ -117,9 +117,13 @@ describe.runIf(clusterBackendAvailable())('history reads on a read replica [clus
 
     await backend.pg!.startReplica();
     const reads = await counter('replicaReads');
-    await waitFor(async () => {
-      expect(rows(await page())).toEqual(expected);
-      return (await counter('replicaReads')) > reads;
-    }, 30_000, 'the replica to answer again');
+    await waitFor(
+      async () => {
+        expect(rows(await page())).toEqual(expected);
+        return (await counter('replicaReads')) > reads;
+      },
+      30_000,
+      'the replica to answer again',
+    );
   });
 });

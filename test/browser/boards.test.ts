@@ -6,20 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signDevPlayerJwt } from '../../src/auth/player-jwt.js';
 import { loadConfig } from '../../src/config.js';
 import { BoardsDocument, UpsertBoardDocument, type BoardInput } from '../../sdk/generated/graphql.js';
-import {
-  completeTasks,
-  devToken,
-  ensureWebBuild,
-  gql,
-  launchChromium,
-  ROOT,
-  signInOnPage,
-  sleep,
-  startServer,
-  waitForLive,
-  waitForRow,
-  type RunningServer,
-} from './harness.js';
+import { completeTasks, devToken, ensureWebBuild, gql, launchChromium, ROOT, signInOnPage, sleep, startServer, waitForLive, waitForRow, type RunningServer } from './harness.js';
 
 /**
  * Boards on the page: one tab per enabled board, the chosen board's period and
@@ -139,7 +126,10 @@ describe('boards on the page', () => {
 
     const page = await newPage();
     await page.goto(server.url);
-    await page.locator('[data-testid="board-tab"]').nth(enabled.length - 1).waitFor();
+    await page
+      .locator('[data-testid="board-tab"]')
+      .nth(enabled.length - 1)
+      .waitFor();
     expect(await tabTexts(page)).toEqual(enabled.map((b) => b.title));
     expect(await tabTexts(page)).not.toContain('Retired board');
     await expect(page.getByTestId('board-tab').count()).resolves.toBe(enabled.length);
@@ -222,7 +212,11 @@ describe('boards on the page', () => {
 
   it("shows the signed-in player's neighbours in around-me, their own row aria-current, after they act", async () => {
     // A fuller weekly board: erin will land in the middle of it.
-    for (const [name, tasks] of [['frank', 6], ['grace', 5], ['heidi', 4]] as const) {
+    for (const [name, tasks] of [
+      ['frank', 6],
+      ['grace', 5],
+      ['heidi', 4],
+    ] as const) {
       await completeTasks(server.url, await devToken(server.url, name), tasks);
     }
     const page = await newPage();
@@ -276,7 +270,11 @@ describe('boards on the page', () => {
 
   it('shows a per-country board for the signed-in player, and asks signed-out visitors to sign in', async () => {
     const config = jwtConfig();
-    for (const [id, name, country, tasks] of [['p-fr-1', 'amelie', 'FR', 2], ['p-de-1', 'bernd', 'DE', 3], ['p-fr-2', 'chloe', 'FR', 1]] as const) {
+    for (const [id, name, country, tasks] of [
+      ['p-fr-1', 'amelie', 'FR', 2],
+      ['p-de-1', 'bernd', 'DE', 3],
+      ['p-fr-2', 'chloe', 'FR', 1],
+    ] as const) {
       await completeTasks(server.url, await signDevPlayerJwt(config, { id, username: name, attributes: { country } }), tasks);
     }
     const page = await newPage();
@@ -306,11 +304,7 @@ describe('boards on the page', () => {
     const key = Number(keyText);
     expect(label).toMatch(new RegExp(`^Period ${key}: `));
     // The subscription (period: null) delivers the next period's board at the boundary.
-    await page.waitForFunction(
-      (was) => Number(document.querySelector<HTMLElement>('[data-testid="board-period"]')!.dataset.periodKey) > was,
-      key,
-      { timeout: 15_000 },
-    );
+    await page.waitForFunction((was) => Number(document.querySelector<HTMLElement>('[data-testid="board-period"]')!.dataset.periodKey) > was, key, { timeout: 15_000 });
     expect(await page.getByTestId('board-period').textContent()).toMatch(/^Period \d+: /);
     await waitForLive(page);
   }, 60_000);

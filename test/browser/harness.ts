@@ -65,9 +65,7 @@ export interface RunningServer {
  * previous instance just left, the port can take a moment to be free again.
  */
 export async function startServer(dataDir: string, port = 0, env: Record<string, string> = {}): Promise<RunningServer> {
-  const app = await buildApp(
-    loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', LEADERBOARD_COALESCE_MS: '20', ...env }),
-  );
+  const app = await buildApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', LEADERBOARD_COALESCE_MS: '20', ...env }));
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {

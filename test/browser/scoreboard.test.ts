@@ -170,7 +170,13 @@ describe('scoreboard page', () => {
     // A fuller board: a few more players, one with a name as long as allowed.
     const longName = 'a_very_long_player_name_32_chars';
     expect(longName).toHaveLength(32);
-    for (const [name, tasks] of [['erin', 3], [longName, 2], ['frank', 4], ['grace', 1], ['heidi', 5]] as const) {
+    for (const [name, tasks] of [
+      ['erin', 3],
+      [longName, 2],
+      ['frank', 4],
+      ['grace', 1],
+      ['heidi', 5],
+    ] as const) {
       await completeTasks(server.url, await devToken(server.url, name), tasks);
     }
     const page = await newPage({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
@@ -233,18 +239,14 @@ describe('scoreboard page', () => {
 
     const { port } = server;
     await server.app.stop();
-    await Promise.all(
-      [a, b].map((p) => p.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor({ timeout: 10_000 })),
-    );
+    await Promise.all([a, b].map((p) => p.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor({ timeout: 10_000 })));
     // Same data, same port: what a deploy or a crash-restart looks like to the page.
     server = await startServer(dataDir, port, serverEnv);
     // A change the pages can only learn from the new server (snapshot or event).
     await completeTasks(server.url, await devToken(server.url, 'ivan'), 1);
 
     await Promise.all([waitForLive(a, 30_000), waitForLive(b, 30_000)]);
-    const expected = [...before, { username: 'ivan', score: 10, rank: 0 }]
-      .sort((x, y) => y.score - x.score)
-      .map((e) => `${e.username}:${e.score}`);
+    const expected = [...before, { username: 'ivan', score: 10, rank: 0 }].sort((x, y) => y.score - x.score).map((e) => `${e.username}:${e.score}`);
     const sameBoard = async (page: Page) => {
       await page.waitForFunction(
         (want) =>

@@ -49,7 +49,7 @@ describe('social layer on the page', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('shows a notice on A\'s page when B passes A', async () => {
+  it("shows a notice on A's page when B passes A", async () => {
     alice = await newPage();
     await signInOnPage(alice, server.url, 'alice');
     await waitForLive(alice);

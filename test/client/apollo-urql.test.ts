@@ -54,11 +54,7 @@ describeBackends(
       const auth = new SetContextLink(({ headers }) => ({
         headers: { ...headers, ...(getToken() ? { authorization: `Bearer ${getToken()}` } : {}) },
       }));
-      const link = ApolloLink.split(
-        ({ query }) => isSubscriptionOperation(query),
-        new GraphQLWsLink(wsClient(url, getToken)),
-        ApolloLink.from([auth, new HttpLink({ uri: url })]),
-      );
+      const link = ApolloLink.split(({ query }) => isSubscriptionOperation(query), new GraphQLWsLink(wsClient(url, getToken)), ApolloLink.from([auth, new HttpLink({ uri: url })]));
       const apollo = new ApolloClient({ link, cache: new InMemoryCache() });
       // ---
 
@@ -84,9 +80,7 @@ describeBackends(
       subscription.unsubscribe();
 
       // Errors: the stable code is in extensions.code.
-      const error = await apollo
-        .mutate({ mutation: SubmitActionDocument, variables: { input: { ...input, token: 'not-a-ticket' } } })
-        .catch((e: unknown) => e);
+      const error = await apollo.mutate({ mutation: SubmitActionDocument, variables: { input: { ...input, token: 'not-a-ticket' } } }).catch((e: unknown) => e);
       expect(CombinedGraphQLErrors.is(error)).toBe(true);
       expect((error as CombinedGraphQLErrors).errors[0]?.extensions?.code).toBe('INVALID_ACTION_TOKEN');
     });

@@ -154,9 +154,7 @@ describeBackends('client package', (f) => {
       .setExpirationTime(now + 60)
       .sign(f.app.config.actionToken.secret);
     const before = proxy.submits;
-    const error = await client
-      .submitTicket({ actionId: credited.actionId, actionType: 'OTHER_TASK', token: forged, expiresAt: '' })
-      .catch((e: unknown) => e);
+    const error = await client.submitTicket({ actionId: credited.actionId, actionType: 'OTHER_TASK', token: forged, expiresAt: '' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ActionAlreadyUsedError);
     expect(proxy.submits - before).toBe(1);
     expect(await creditsOf(f, player.id)).toEqual({ credits: 1, score: 10 });
@@ -212,7 +210,11 @@ describeBackends('client package', (f) => {
     const b = await playerClient('friend-b');
     const op = await f.operator();
     const code = `CLIENT_FIRST_${process.pid}_${Date.now()}`;
-    await f.app.gql(UpsertAchievementDocument, { input: { code, title: 'First step', kind: 'ACTION_COUNT', board: 'global', threshold: 1, actionType: 'COMPLETE_TASK' } }, op.token);
+    await f.app.gql(
+      UpsertAchievementDocument,
+      { input: { code, title: 'First step', kind: 'ACTION_COUNT', board: 'global', threshold: 1, actionType: 'COMPLETE_TASK' } },
+      op.token,
+    );
 
     await b.client.me(); // b exists from its first authenticated request
     expect(await a.client.requestFriend(b.player.id)).toMatchObject({ status: 'PENDING_OUT', player: { id: b.player.id } });
@@ -222,7 +224,9 @@ describeBackends('client package', (f) => {
 
     const changes: { rank: number | null; previousRank: number | null; overtakenBy: string[] }[] = [];
     const unlocks: string[] = [];
-    const stopStanding = a.client.watchMyStanding({}, (c) => changes.push({ rank: c.standing?.rank ?? null, previousRank: c.previousRank ?? null, overtakenBy: c.overtakenBy.map((p) => p.id) }));
+    const stopStanding = a.client.watchMyStanding({}, (c) =>
+      changes.push({ rank: c.standing?.rank ?? null, previousRank: c.previousRank ?? null, overtakenBy: c.overtakenBy.map((p) => p.id) }),
+    );
     const stopUnlocks = a.client.watchAchievements((u) => unlocks.push(u.achievement.code));
     await waitFor(() => changes.length >= 1, 10_000, 'the current standing');
     expect(changes[0]).toEqual({ rank: null, previousRank: null, overtakenBy: [] });
@@ -278,9 +282,7 @@ describe('client package, without a server', () => {
     const url = proxy.url;
     await proxy.close();
     const client = createScoreboardClient({ url: `${url}/graphql`, getToken: () => 'x', retry: { attempts: 3, baseDelayMs: 1 } });
-    const error = await client
-      .submitTicket({ actionId: '00000000-0000-4000-8000-000000000000', actionType: 'COMPLETE_TASK', token: 't', expiresAt: '' })
-      .catch((e: unknown) => e);
+    const error = await client.submitTicket({ actionId: '00000000-0000-4000-8000-000000000000', actionType: 'COMPLETE_TASK', token: 't', expiresAt: '' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', retryable: true });
   });
 });

@@ -19,7 +19,10 @@ describe('client package build', () => {
     for (const file of files) {
       const source = readFileSync(join(PACKAGE, 'dist', file), 'utf8');
       const specifiers = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
-      expect(specifiers.filter((s) => s !== 'graphql-ws' && !s!.startsWith('./') && !s!.startsWith('../')), file).toEqual([]);
+      expect(
+        specifiers.filter((s) => s !== 'graphql-ws' && !s!.startsWith('./') && !s!.startsWith('../')),
+        file,
+      ).toEqual([]);
     }
   });
 

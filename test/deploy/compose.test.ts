@@ -62,8 +62,7 @@ function modernize(node: unknown): unknown {
   );
 }
 const validateCompose = composeValidator();
-const schemaErrors = (value: unknown) =>
-  validateCompose(value) ? [] : (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+const schemaErrors = (value: unknown) => (validateCompose(value) ? [] : (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
 
 describe('docker-compose.yml: Compose specification', () => {
   it('is valid YAML (no duplicate keys, merge keys resolved)', () => {
@@ -211,9 +210,7 @@ describe('docker-compose.yml: secrets', () => {
   });
 
   it('.env.example holds placeholders the API refuses to start with in production', () => {
-    const apiEnv = Object.fromEntries(
-      Object.entries(environmentOf(services.api1!)).map(([k, v]) => [k, interpolate(v, envExample)]),
-    );
+    const apiEnv = Object.fromEntries(Object.entries(environmentOf(services.api1!)).map(([k, v]) => [k, interpolate(v, envExample)]));
     expect(() => loadConfig(apiEnv)).toThrow(ConfigError);
     try {
       loadConfig(apiEnv);
@@ -226,7 +223,9 @@ describe('docker-compose.yml: secrets', () => {
 
   it('keeps .env out of git and out of the image build context', () => {
     expect(readRepoFile('.gitignore').split('\n')).toContain('.env');
-    const ignored = readRepoFile('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = readRepoFile('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toContain('.env');
   });
 
@@ -237,9 +236,7 @@ describe('docker-compose.yml: secrets', () => {
       JWT_SECRET: 'j'.repeat(48),
       ACTION_TOKEN_SECRET: 'k'.repeat(48),
     };
-    const apiEnv = Object.fromEntries(
-      Object.entries(environmentOf(services.api1!)).map(([k, v]) => [k, interpolate(v, env)]),
-    );
+    const apiEnv = Object.fromEntries(Object.entries(environmentOf(services.api1!)).map(([k, v]) => [k, interpolate(v, env)]));
     const config = loadConfig(apiEnv);
     expect(config.production).toBe(true);
     expect(config.database.url).toMatch(/^postgresql:\/\/scoreboard:a+@postgres:5432\/scoreboard$/);
@@ -264,8 +261,7 @@ describe('deploy/nginx.conf: load balancer', () => {
   const locations = children(server, 'location');
   const location = (path: string) => locations.find((l) => l.args.join(' ') === `= ${path}` || l.args.join(' ') === path);
   const graphql = location('/graphql')!.block!;
-  const setHeaders = (block: NginxDirective[]) =>
-    new Map(children(block, 'proxy_set_header').map((d) => [d.args[0]!.toLowerCase(), d.args.slice(1).join(' ')]));
+  const setHeaders = (block: NginxDirective[]) => new Map(children(block, 'proxy_set_header').map((d) => [d.args[0]!.toLowerCase(), d.args.slice(1).join(' ')]));
 
   it('parses (balanced blocks, every directive terminated)', () => {
     expect(http).toBeDefined();
@@ -333,7 +329,10 @@ describe('deploy/nginx.conf: load balancer', () => {
     const zone = children(http, 'limit_req_zone')[0]!;
     expect(zone.args).toContain('$binary_remote_addr');
     expect(zone.args.find((a) => a.startsWith('rate='))).toBe('rate=50r/s');
-    const zoneName = zone.args.find((a) => a.startsWith('zone='))!.slice('zone='.length).split(':')[0];
+    const zoneName = zone.args
+      .find((a) => a.startsWith('zone='))!
+      .slice('zone='.length)
+      .split(':')[0];
     expect(child(http, 'limit_req_status')?.args).toEqual(['429']);
     for (const path of ['/graphql', '/']) {
       expect(child(location(path)!.block, 'limit_req')?.args[0], path).toBe(`zone=${zoneName}`);

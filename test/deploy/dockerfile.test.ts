@@ -29,7 +29,10 @@ const finalStage = stages.at(-1)!;
 const inFinal = (keyword: string) => finalStage.instructions.filter((i) => i.getKeyword() === keyword);
 const flag = (i: Instruction, name: string) =>
   'getFlags' in i
-    ? (i as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags().find((f) => f.getName() === name)?.getValue()
+    ? (i as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] })
+        .getFlags()
+        .find((f) => f.getName() === name)
+        ?.getValue()
     : undefined;
 const jsonArgs = (i: Instruction) =>
   'getJSONStrings' in i ? (i as unknown as { getJSONStrings(): { getJSONValue(): string }[] }).getJSONStrings().map((s) => s.getJSONValue()) : [];
@@ -80,11 +83,15 @@ describe('Dockerfile', () => {
   });
 
   it('final stage: NODE_ENV=production, port 4000, no package installs', () => {
-    const env = inFinal('ENV').map((i) => i.getArgumentsContent() ?? '').join(' ');
+    const env = inFinal('ENV')
+      .map((i) => i.getArgumentsContent() ?? '')
+      .join(' ');
     expect(env).toMatch(/\bNODE_ENV=production\b/);
     expect(inFinal('EXPOSE').map((i) => i.getArgumentsContent())).toContain('4000');
     // Everything is prepared in the build stage; the runtime never reaches the network.
-    const runs = inFinal('RUN').map((i) => i.getArgumentsContent() ?? '').join('\n');
+    const runs = inFinal('RUN')
+      .map((i) => i.getArgumentsContent() ?? '')
+      .join('\n');
     expect(runs).not.toMatch(/\b(npm|apt-get|apk|curl|wget)\b/);
   });
 

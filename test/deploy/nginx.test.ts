@@ -63,9 +63,7 @@ async function startStub(name: string): Promise<Stub> {
     handleProtocols: (protocols) => (protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : false),
   });
   wss.on('connection', (socket, req) => {
-    socket.on('message', (data) =>
-      socket.send(JSON.stringify({ instance: name, echo: String(data), forwardedFor: req.headers['x-forwarded-for'] ?? null })),
-    );
+    socket.on('message', (data) => socket.send(JSON.stringify({ instance: name, echo: String(data), forwardedFor: req.headers['x-forwarded-for'] ?? null })));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.on('close', () => wss.close());
@@ -90,9 +88,7 @@ function renderConfig(stubs: Stub[], listenPort: number, dir: string): string {
   }
   expect(rendered).toMatch(/listen 8080;/);
   rendered = rendered.replace(/listen 8080;/, `listen 127.0.0.1:${listenPort};`);
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-    .map((kind) => `${kind}_temp_path ${join(dir, kind)};`)
-    .join(' ');
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `${kind}_temp_path ${join(dir, kind)};`).join(' ');
   rendered = rendered.replace(/^http \{$/m, `http {\n    ${temp}`);
   expect(rendered).toMatch(/access_log \/var\/log\/nginx\/access.log;/);
   rendered = rendered.replace(/access_log \/var\/log\/nginx\/access.log;/, `access_log ${join(dir, 'access.log')};`);

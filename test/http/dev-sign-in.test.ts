@@ -25,8 +25,7 @@ async function serve(production: boolean): Promise<{ url: string; server: Server
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/dev-sign-in`, server };
 }
 
-const post = (url: string, body: string, type = 'application/json') =>
-  fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+const post = (url: string, body: string, type = 'application/json') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
 
 describe('POST /auth/dev-sign-in', () => {
   let dev: { url: string; server: Server };

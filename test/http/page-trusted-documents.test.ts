@@ -10,8 +10,7 @@ async function metric(instance: Instance, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`${instance.url}/metrics`)).text();
   return Number(pattern.exec(text)?.[1] ?? 0);
 }
-const cacheReads = async (i: Instance) =>
-  (await metric(i, /^scoreboard_response_cache_hits_total (\d+)/m)) + (await metric(i, /^scoreboard_response_cache_misses_total (\d+)/m));
+const cacheReads = async (i: Instance) => (await metric(i, /^scoreboard_response_cache_hits_total (\d+)/m)) + (await metric(i, /^scoreboard_response_cache_misses_total (\d+)/m));
 const notFound = (i: Instance) => metric(i, /^scoreboard_rejections_total\{code="PERSISTED_QUERY_NOT_FOUND"\} (\d+)/m);
 
 describeBackends(

@@ -37,11 +37,15 @@ describeBackends(
       expect(first.headers.get('vary')).toMatch(/Authorization/);
       expect(first.headers.get('etag')).toMatch(/^W\/"[0-9a-f]{32}"$/);
       // Until the board stands still (the startup rebuild may still move its seq).
-      const { etag, again } = await waitFor(async () => {
-        const etag = (await getById(f.app, BoardLeaderboardDocument, { first: 5 })).headers.get('etag')!;
-        const again = await getById(f.app, BoardLeaderboardDocument, { first: 5 }, { 'if-none-match': `W/"x", ${etag}` });
-        return again.status === 304 && { etag, again };
-      }, 10_000, 'a 304');
+      const { etag, again } = await waitFor(
+        async () => {
+          const etag = (await getById(f.app, BoardLeaderboardDocument, { first: 5 })).headers.get('etag')!;
+          const again = await getById(f.app, BoardLeaderboardDocument, { first: 5 }, { 'if-none-match': `W/"x", ${etag}` });
+          return again.status === 304 && { etag, again };
+        },
+        10_000,
+        'a 304',
+      );
       expect(again.text).toBe('');
       expect(again.headers.get('etag')).toBe(etag);
       // Another execution of the same state (other variables: another entry) has another read
@@ -57,10 +61,14 @@ describeBackends(
       const misses = await metric(f.app, 'scoreboard_response_cache_misses_total');
       expect(Number.isFinite(hits) && Number.isFinite(misses)).toBe(true);
       // Repeated until a hit: a board-change notice from the startup rebuild may still be on its way.
-      await waitFor(async () => {
-        await getById(f.app, BoardsDocument);
-        return (await metric(f.app, 'scoreboard_response_cache_hits_total')) > hits;
-      }, 10_000, 'a cache hit');
+      await waitFor(
+        async () => {
+          await getById(f.app, BoardsDocument);
+          return (await metric(f.app, 'scoreboard_response_cache_hits_total')) > hits;
+        },
+        10_000,
+        'a cache hit',
+      );
       expect(await metric(f.app, 'scoreboard_response_cache_misses_total')).toBeGreaterThan(misses);
     });
 
@@ -118,10 +126,14 @@ describeBackends(
       const player = await f.player('remote');
       await getById(f.app, LeaderboardDocument, { first: 100 });
       const written = await completeTask(other, player.token);
-      const seen = await waitFor(async () => {
-        const r = await getById(f.app, LeaderboardDocument, { first: 100 });
-        return r.body!.data.leaderboard.seq >= written.seq && r;
-      }, 10_000, 'the remote write');
+      const seen = await waitFor(
+        async () => {
+          const r = await getById(f.app, LeaderboardDocument, { first: 100 });
+          return r.body!.data.leaderboard.seq >= written.seq && r;
+        },
+        10_000,
+        'the remote write',
+      );
       expect(seen.body!.data.leaderboard.entries.map((e: { player: { id: string } }) => e.player.id)).toContain(player.id);
     });
 

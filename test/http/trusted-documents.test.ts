@@ -91,9 +91,13 @@ describe('trusted documents: configuration', () => {
 describeBackends(
   'trusted documents only',
   (f) => {
-    const post = (body: object) => f.app.raw(body).then(async (res) => ({ status: res.status, body: (await res.json()) as { data?: any; errors?: { extensions: { code: string } }[] } }));
+    const post = (body: object) =>
+      f.app.raw(body).then(async (res) => ({ status: res.status, body: (await res.json()) as { data?: any; errors?: { extensions: { code: string } }[] } }));
     const get = (params: Record<string, string>, headers: Record<string, string> = {}) =>
-      fetch(`${f.app.url}/graphql?${new URLSearchParams(params)}`, { headers }).then(async (res) => ({ status: res.status, body: (await res.json()) as { data?: any; errors?: { extensions: { code: string } }[] } }));
+      fetch(`${f.app.url}/graphql?${new URLSearchParams(params)}`, { headers }).then(async (res) => ({
+        status: res.status,
+        body: (await res.json()) as { data?: any; errors?: { extensions: { code: string } }[] },
+      }));
     const code = (r: { body: { errors?: { extensions: { code: string } }[] } }) => r.body.errors?.map((e) => e.extensions.code);
 
     it('a listed document runs by id over POST: Apollo shape, documentId with and without "sha256:"', async () => {
@@ -133,11 +137,17 @@ describeBackends(
       });
       expect(JSON.stringify(refused)).toContain('PERSISTED_QUERY_ONLY');
       const unknown = await new Promise<unknown>((resolve) => {
-        client.subscribe({ query: '', extensions: { persistedQuery: { version: 1, sha256Hash: UNKNOWN } } }, { next: resolve, error: resolve, complete: () => resolve('complete') });
+        client.subscribe(
+          { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: UNKNOWN } } },
+          { next: resolve, error: resolve, complete: () => resolve('complete') },
+        );
       });
       expect(JSON.stringify(unknown)).toContain('PERSISTED_QUERY_NOT_FOUND');
       const events: { data?: any; errors?: unknown }[] = [];
-      const stop = client.subscribe({ query: '', extensions: apq(BoardChangedDocument), variables: { first: 2 } }, { next: (e) => void events.push(e as never), error: (e) => void events.push({ errors: e }), complete: () => {} });
+      const stop = client.subscribe(
+        { query: '', extensions: apq(BoardChangedDocument), variables: { first: 2 } },
+        { next: (e) => void events.push(e as never), error: (e) => void events.push({ errors: e }), complete: () => {} },
+      );
       const first = await waitFor(() => events[0], 10_000, 'the snapshot');
       stop();
       expect(first.errors).toBeUndefined();

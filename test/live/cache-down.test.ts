@@ -56,7 +56,11 @@ describe.runIf(await realBackendsAvailable())('live boards while the ranking cac
     const during = await act(instances[1]!, token);
     expect(during.newScore).toBeGreaterThan(first.newScore);
     // Served from Postgres, with no change notice (the bus is down too).
-    await waitFor(() => subs.every((s) => s.events.some((e) => scoreOf(e.leaderboardChanged, id) === during.newScore)), 20_000, 'the credit made during the outage on every live board');
+    await waitFor(
+      () => subs.every((s) => s.events.some((e) => scoreOf(e.leaderboardChanged, id) === during.newScore)),
+      20_000,
+      'the credit made during the outage on every live board',
+    );
     const seqs = subs.map((s) => s.events.find((e) => scoreOf(e.leaderboardChanged, id) === during.newScore)!.leaderboardChanged.seq);
     expect(seqs[0]).toBeGreaterThan(seqBefore);
     expect(seqs[1]).toBe(seqs[0]);

@@ -17,7 +17,9 @@ describeBackends('live boards: snapshot reads shared by subscribers arriving tog
     const reads = async () => (await services.metrics.liveSnapshotReads.get()).values[0]?.value ?? 0;
     const before = await reads();
     const got: Leaderboard[] = [];
-    const stops = Array.from({ length: 200 }, () => services.boardFeed.listen({ board: 'global', period: null, segment: null, first: 10, rankMode: 'ORDINAL' }, (b) => got.push(b)));
+    const stops = Array.from({ length: 200 }, () =>
+      services.boardFeed.listen({ board: 'global', period: null, segment: null, first: 10, rankMode: 'ORDINAL' }, (b) => got.push(b)),
+    );
     await waitFor(() => got.length >= 200, 20_000, 'every snapshot');
     expect((await reads()) - before).toBe(1);
     expect(new Set(got.map((b) => b.seq)).size).toBe(1);

@@ -48,9 +48,7 @@ describeBackends('configuration file', (f) => {
       expect(boards.find((b) => b.id === 'weekly-ny')).toEqual(expect.objectContaining({ window: 'WEEKLY', timeZone: 'America/New_York', weekStart: 'SUNDAY' }));
       expect(boards.find((b) => b.id === 'monthly-matches')).toEqual(expect.objectContaining({ window: 'MONTHLY', actionTypes: ['WIN_MATCH'] }));
       expect(boards.find((b) => b.id === 'daily-country')).toEqual(expect.objectContaining({ segmentBy: 'country' }));
-      expect(boards.find((b) => b.id === 'sprint')).toEqual(
-        expect.objectContaining({ window: 'CUSTOM', periodSeconds: 7200, anchor: '2026-12-01T00:00:00.000Z' }),
-      );
+      expect(boards.find((b) => b.id === 'sprint')).toEqual(expect.objectContaining({ window: 'CUSTOM', periodSeconds: 7200, anchor: '2026-12-01T00:00:00.000Z' }));
 
       const audit = await instance.app.services.prisma.$queryRaw<AuditRow[]>`SELECT actor, detail FROM audit_events WHERE kind = 'CONFIG' ORDER BY id`;
       // COMPLETE_TASK already is 10 points: no change, no row.
@@ -100,7 +98,10 @@ describeBackends('configuration file', (f) => {
       'scoreboard.json',
       JSON.stringify({
         actionTypes: [{ code: 'WIN_MATCH', points: 60 }],
-        boards: [{ id: 'daily', title: 'Today (UTC)' }, { id: 'weekly-ny', timeZone: 'america/new_york' }],
+        boards: [
+          { id: 'daily', title: 'Today (UTC)' },
+          { id: 'weekly-ny', timeZone: 'america/new_york' },
+        ],
       }),
     );
     const changed = await startInstance(f.backend, { SCOREBOARD_CONFIG: json });
@@ -193,7 +194,10 @@ function startServer(env: Record<string, string>): Promise<{ code: number | null
 
 describe('configuration file: an invalid file stops the server process with exit code 78 before it serves', () => {
   it('an unknown key (no database is even opened)', async () => {
-    const out = await startServer({ DATA_DIR: mkdtempSync(join(dir, 'data-')), SCOREBOARD_CONFIG: file('unknown.yaml', 'boards:\n  - id: daily\n    window: DAILY\n    colour: red\n') });
+    const out = await startServer({
+      DATA_DIR: mkdtempSync(join(dir, 'data-')),
+      SCOREBOARD_CONFIG: file('unknown.yaml', 'boards:\n  - id: daily\n    window: DAILY\n    colour: red\n'),
+    });
     expect(out.code, out.stderr).toBe(78);
     expect(out.stderr).toContain('unknown.yaml: boards[0].colour: unknown key');
     expect(out.stdout).not.toContain('listening');

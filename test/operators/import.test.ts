@@ -57,7 +57,7 @@ function generate(prefix: string, count = 1_000): Row[] {
     id: `${prefix}-${String((i * 7_919) % 10_007).padStart(5, '0')}`,
     name: `Player ${i}`,
     score: (i * 37) % 61, // 0..60: every score about 16 times, 0 included
-    country: i % 3 === 0 ? ['de', 'fr', 'jp'][i % 9 / 3]! : '',
+    country: i % 3 === 0 ? ['de', 'fr', 'jp'][(i % 9) / 3]! : '',
   }));
 }
 
@@ -173,7 +173,15 @@ for (const kind of ['embedded', 'real'] as BackendKind[]) {
       });
       if (subscriber) {
         const top = expected.slice(0, 10).map((e) => e.id);
-        await waitFor(() => subscriber.events.some((e) => JSON.stringify((e as { leaderboardChanged: { entries: { player: { id: string } }[] } }).leaderboardChanged.entries.map((x) => x.player.id)) === JSON.stringify(top)), 20_000, 'the imported top 10 pushed to the subscriber');
+        await waitFor(
+          () =>
+            subscriber.events.some(
+              (e) =>
+                JSON.stringify((e as { leaderboardChanged: { entries: { player: { id: string } }[] } }).leaderboardChanged.entries.map((x) => x.player.id)) === JSON.stringify(top),
+            ),
+          20_000,
+          'the imported top 10 pushed to the subscriber',
+        );
         subscriber.unsubscribe();
       }
     });

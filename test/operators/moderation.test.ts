@@ -264,7 +264,12 @@ describeBackends(
       const tickets = await Promise.all(Array.from({ length: 8 }, (_, i) => issue(f.at(i), p.token, type)));
       await Promise.all([
         ...tickets.map((t, i) => submit(f.at(i), p.token, t)),
-        ...early.map((e, i) => f.at(i + 1).gql(VoidActionDocument, { actionId: e.actionId, reason: 'race' }, op.token).then(expectNoGraphQLErrors)),
+        ...early.map((e, i) =>
+          f
+            .at(i + 1)
+            .gql(VoidActionDocument, { actionId: e.actionId, reason: 'race' }, op.token)
+            .then(expectNoGraphQLErrors),
+        ),
         // A concurrent second void of the same action is a replay, never a second subtraction.
         f.at(1).gql(VoidActionDocument, { actionId: early[0]!.actionId, reason: 'race again' }, op.token).then(expectNoGraphQLErrors),
       ]);

@@ -34,14 +34,7 @@ describeBackends('player search', (f) => {
 
   it('refuses an empty, blank or too long term and a first outside 1..50 with BAD_USER_INPUT', async () => {
     const op = await f.operator();
-    for (const variables of [
-      { search: '' },
-      { search: '   ' },
-      { search: 'x'.repeat(101) },
-      { search: 'a', first: 0 },
-      { search: 'a', first: 51 },
-      { search: 'a', first: -1 },
-    ]) {
+    for (const variables of [{ search: '' }, { search: '   ' }, { search: 'x'.repeat(101) }, { search: 'a', first: 0 }, { search: 'a', first: 51 }, { search: 'a', first: -1 }]) {
       expect(codes(await f.app.gql(SearchPlayersDocument, variables, op.token)), JSON.stringify(variables)).toEqual(['BAD_USER_INPUT']);
     }
     // The bounds themselves are fine.

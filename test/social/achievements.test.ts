@@ -80,7 +80,9 @@ describeBackends(
       const listed = expectNoGraphQLErrors(await f.app.gql(AchievementsDocument, {})).achievements;
       expect(listed.map((a) => a.code)).not.toContain(good.code);
 
-      const before = await f.app.app.services.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_events WHERE detail -> 'achievement' ->> 'code' = ${good.code}`;
+      const before = await f.app.app.services.prisma.$queryRaw<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM audit_events WHERE detail -> 'achievement' ->> 'code' = ${good.code}`;
       expect(before[0]!.n).toBe(0);
       const created = await define(f, good);
       // Audited with the operator who did it.
@@ -215,7 +217,11 @@ describeBackends(
       expectNoGraphQLErrors(await f.app.gql(UpsertActionTypeDocument, { input: { code: type, points: 10 } }, op.token));
       const board = uid('sprint');
       expectNoGraphQLErrors(
-        await f.app.gql(UpsertBoardDocument, { input: { id: board, window: 'CUSTOM', periodSeconds: lengthMs / 1000, anchor: new Date(ANCHOR_MS).toISOString(), actionTypes: [type] } }, op.token),
+        await f.app.gql(
+          UpsertBoardDocument,
+          { input: { id: board, window: 'CUSTOM', periodSeconds: lengthMs / 1000, anchor: new Date(ANCHOR_MS).toISOString(), actionTypes: [type] } },
+          op.token,
+        ),
       );
       const top = await define(f, { code: code('SPRINT_WIN'), title: 'Won a sprint', kind: 'RANK_AT_MOST', board, threshold: 1 });
       const sentinel = await define(f, { code: code('SENTINEL'), title: 'Four actions', kind: 'ACTION_COUNT', board, threshold: 4, actionType: type });
@@ -224,10 +230,14 @@ describeBackends(
       const onWinner = [collect(f.at(0).ws(winner.token), AchievementUnlockedDocument), collect(f.at(1).ws(winner.token), AchievementUnlockedDocument)];
 
       // All three tickets issued early in one period, so the credits land in the same one.
-      const index = await waitFor(() => {
-        const into = (Date.now() - ANCHOR_MS) % lengthMs;
-        return into < lengthMs * 0.3 ? Math.floor((Date.now() - ANCHOR_MS) / lengthMs) + 1 : false;
-      }, lengthMs * 2, 'the start of a period').then((i) => i - 1);
+      const index = await waitFor(
+        () => {
+          const into = (Date.now() - ANCHOR_MS) % lengthMs;
+          return into < lengthMs * 0.3 ? Math.floor((Date.now() - ANCHOR_MS) / lengthMs) + 1 : false;
+        },
+        lengthMs * 2,
+        'the start of a period',
+      ).then((i) => i - 1);
       const tickets = await Promise.all([issue(f.at(0), winner.token, type), issue(f.at(1), winner.token, type), issue(f.at(0), second.token, type)]);
       const results = [];
       for (const [i, t] of tickets.entries()) results.push(await submit(f.at(i + 1), i < 2 ? winner.token : second.token, t));
@@ -256,7 +266,7 @@ describeBackends(
       await Promise.all([0, 1].map(async (i) => submit(f.at(i), winner.token, await issue(f.at(i + 1), winner.token, type))));
       await Promise.all(onWinner.map((c) => waitFor(() => c.events.length >= 2, 10_000, 'the sentinel unlock')));
       for (const c of onWinner) {
-        expect((c.events).map((e) => e.achievementUnlocked.achievement.code)).toEqual([top.code, sentinel.code]);
+        expect(c.events.map((e) => e.achievementUnlocked.achievement.code)).toEqual([top.code, sentinel.code]);
       }
     }, 60_000);
   },

@@ -38,10 +38,10 @@ async function watch(on: Instance, token: string, board: string, rankMode: RankM
   await waitFor(() => sub.events.length >= 1 || sub.errors.length > 0, 10_000, 'the current standing');
   expect(sub.errors).toEqual([]);
   return {
-    changes: () => (sub.events).map((e) => e.myStandingChanged),
+    changes: () => sub.events.map((e) => e.myStandingChanged),
     async next(count: number, what: string) {
       await waitFor(() => sub.events.length >= count, 10_000, what);
-      return (sub.events)[count - 1]!.myStandingChanged;
+      return sub.events[count - 1]!.myStandingChanged;
     },
   };
 }

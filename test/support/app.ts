@@ -24,11 +24,7 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-export async function startInstance(
-  backend: Backend,
-  env: Record<string, string> = {},
-  build: (config: Config) => Promise<App> = (config) => buildApp(config),
-): Promise<Instance> {
+export async function startInstance(backend: Backend, env: Record<string, string> = {}, build: (config: Config) => Promise<App> = (config) => buildApp(config)): Promise<Instance> {
   const config = loadConfig({ ...backend.env, ...env });
   const app = await build(config);
   const url = await app.start(0, '127.0.0.1');
@@ -66,8 +62,7 @@ export async function startInstance(
       clients.push(client);
       return client;
     },
-    token: (player) =>
-      signDevPlayerJwt(config.jwt, { id: player.id, username: player.username ?? player.id, roles: player.roles, attributes: player.attributes }),
+    token: (player) => signDevPlayerJwt(config.jwt, { id: player.id, username: player.username ?? player.id, roles: player.roles, attributes: player.attributes }),
     async stop() {
       await Promise.all(clients.map(async (c) => c.dispose()));
       await app.stop();

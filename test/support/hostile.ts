@@ -8,9 +8,7 @@ export function rawSocket(instance: Instance, headers: Record<string, string> = 
   const ws = new WebSocket(instance.wsUrl, 'graphql-transport-ws', { headers });
   const messages: any[] = [];
   let closedWith: { code: number; reason: string } | undefined;
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve((closedWith = { code, reason: String(reason) }))),
-  );
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve((closedWith = { code, reason: String(reason) }))));
   const opened = new Promise<void>((resolve, reject) => {
     ws.on('open', () => resolve());
     ws.on('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
@@ -38,11 +36,7 @@ export function rawSocket(instance: Instance, headers: Record<string, string> = 
 }
 
 /** An SSE (or multipart) subscription over HTTP, read as it arrives. */
-export function httpStream(
-  instance: Instance,
-  query: string,
-  options: { accept?: string; headers?: Record<string, string>; variables?: object } = {},
-) {
+export function httpStream(instance: Instance, query: string, options: { accept?: string; headers?: Record<string, string>; variables?: object } = {}) {
   const controller = new AbortController();
   let text = '';
   let status = 0;

@@ -94,4 +94,3 @@ export async function expectNothingLostOrDoubled(instance: Instance, playerIds: 
   expect(Number(scores._sum.score)).toBe(sum._sum.delta); // sum of deltas = scores
   for (const id of playerIds) await auditChain(instance, id); // unbroken chains
 }
-

@@ -12,9 +12,8 @@ export async function issue(instance: Instance, token: string, actionType = 'COM
 }
 
 export async function submit(instance: Instance, token: string, ticket: { actionId: string; actionType: string; token: string }) {
-  return expectNoGraphQLErrors(
-    await instance.gql(SubmitActionDocument, { input: { actionId: ticket.actionId, actionType: ticket.actionType, token: ticket.token } }, token),
-  ).submitAction;
+  return expectNoGraphQLErrors(await instance.gql(SubmitActionDocument, { input: { actionId: ticket.actionId, actionType: ticket.actionType, token: ticket.token } }, token))
+    .submitAction;
 }
 
 export async function submitRaw(instance: Instance, token: string | undefined, input: { actionId: string; actionType: string; token: string }) {

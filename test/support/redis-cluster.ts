@@ -35,11 +35,7 @@ export class RedisClusterFixture {
     const cluster = new RedisClusterFixture(dir, ports);
     try {
       await Promise.all(ports.map((p) => cluster.up(p)));
-      const created = spawnSync(
-        'redis-cli',
-        ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
-        { encoding: 'utf8' },
-      );
+      const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
       if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
       await cluster.waitOk();
     } catch (error) {
@@ -60,15 +56,23 @@ export class RedisClusterFixture {
     const proc = spawn(
       'redis-server',
       [
-        '--port', String(port),
-        '--bind', '127.0.0.1',
-        '--dir', nodeDir,
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', 'nodes.conf',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        nodeDir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
         // Short, so a dead master is noticed (and the cluster heals) within seconds.
-        '--cluster-node-timeout', '1000',
-        '--save', '',
-        '--appendonly', 'no',
+        '--cluster-node-timeout',
+        '1000',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
       ],
       { stdio: 'ignore' },
     );
@@ -87,7 +91,7 @@ export class RedisClusterFixture {
   /** The master owning the slot of `key`. */
   portOf(key: string): Promise<number> {
     return command(this.ports[0]!, async (r) => {
-      const slot = (await r.cluster('KEYSLOT', key));
+      const slot = await r.cluster('KEYSLOT', key);
       const slots = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
       return slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
     }) as Promise<number>;

@@ -14,10 +14,7 @@ import { trustedDocumentsExchange } from './trusted-documents.js';
  * client package's performAction.
  */
 
-export type ConnectionEvent =
-  | { type: 'connecting'; retry: boolean }
-  | { type: 'connected' }
-  | { type: 'closed' };
+export type ConnectionEvent = { type: 'connecting'; retry: boolean } | { type: 'connected' } | { type: 'closed' };
 
 export interface Api {
   client: Client;
@@ -167,10 +164,7 @@ function describeGraphQLError(code: string, message: string, retryAfter: number 
       return {
         code,
         retryAfter,
-        message:
-          retryAfter !== undefined
-            ? `RATE_LIMITED: too many actions, try again in ${formatSeconds(retryAfter)}.`
-            : 'RATE_LIMITED: too many actions, try again later.',
+        message: retryAfter !== undefined ? `RATE_LIMITED: too many actions, try again in ${formatSeconds(retryAfter)}.` : 'RATE_LIMITED: too many actions, try again later.',
       };
     case 'UNAUTHENTICATED':
       return { code, message: `UNAUTHENTICATED: ${message}. Sign in again.` };

@@ -102,7 +102,13 @@ export function createBoardView(list: HTMLOListElement, options: BoardViewOption
         const li = rows.get(entry.player.id)!;
         const old = before.get(entry.player.id);
         if (!old) {
-          li.animate([{ opacity: 0, transform: 'scale(0.96)' }, { opacity: 1, transform: 'none' }], { duration: 260, easing: 'ease-out' });
+          li.animate(
+            [
+              { opacity: 0, transform: 'scale(0.96)' },
+              { opacity: 1, transform: 'none' },
+            ],
+            { duration: 260, easing: 'ease-out' },
+          );
           continue;
         }
         const dy = old.top - li.getBoundingClientRect().top;
@@ -113,10 +119,7 @@ export function createBoardView(list: HTMLOListElement, options: BoardViewOption
           });
         }
         if (old.score !== li.dataset.score) {
-          li.querySelector('.score')!.animate(
-            [{ transform: 'scale(1.35)', color: 'var(--accent)' }, { transform: 'none' }],
-            { duration: 600, easing: 'ease-out' },
-          );
+          li.querySelector('.score')!.animate([{ transform: 'scale(1.35)', color: 'var(--accent)' }, { transform: 'none' }], { duration: 600, easing: 'ease-out' });
         }
       }
     },

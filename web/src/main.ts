@@ -10,19 +10,7 @@ import {
 } from '../../sdk/generated/graphql';
 import { backoffMs, createApi, describeError, type ConnectionEvent } from './api';
 import { createBoardView, formatScore, type Entry } from './board';
-import {
-  boardFromHash,
-  createTabs,
-  GLOBAL_BOARD,
-  periodBounds,
-  periodLabel,
-  periodStart,
-  rememberBoard,
-  tabBoards,
-  wantedBoard,
-  type BoardDef,
-  type Period,
-} from './boards';
+import { boardFromHash, createTabs, GLOBAL_BOARD, periodBounds, periodLabel, periodStart, rememberBoard, tabBoards, wantedBoard, type BoardDef, type Period } from './boards';
 import { createSocial } from './social';
 import { devSignIn, loadToken, onTokenChangedElsewhere, readJwt, saveToken, SignInError } from './session';
 
@@ -358,9 +346,7 @@ async function runAround() {
   aroundBusy = true;
   const generation = aroundGeneration;
   try {
-    const result = await api.client
-      .query(LeaderboardAroundDocument, { board: current.board, segment: current.segment, period: null, above: AROUND, below: AROUND })
-      .toPromise();
+    const result = await api.client.query(LeaderboardAroundDocument, { board: current.board, segment: current.segment, period: null, above: AROUND, below: AROUND }).toPromise();
     if (generation !== aroundGeneration || !sameView(view, current) || !token) return;
     if (result.error) {
       ui.around.dataset.state = 'error';

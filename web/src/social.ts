@@ -186,9 +186,7 @@ export function createSocial(options: SocialOptions) {
         title.textContent = a.achievement.title; // never HTML
         const detail = document.createElement('span');
         detail.className = 'detail';
-        detail.textContent = a.unlockedAt
-          ? ` · unlocked ${new Date(a.unlockedAt).toLocaleString()}`
-          : ` · ${formatScore(a.progress)} / ${formatScore(a.target)}`;
+        detail.textContent = a.unlockedAt ? ` · unlocked ${new Date(a.unlockedAt).toLocaleString()}` : ` · ${formatScore(a.progress)} / ${formatScore(a.target)}`;
         const bar = document.createElement('progress');
         bar.max = a.target;
         bar.value = a.progress;

@@ -1,11 +1,5 @@
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import {
-  ErrorCode,
-  errorFromGraphQL,
-  NetworkError,
-  ScoreboardError,
-  type GraphQLErrorPayload,
-} from './errors.js';
+import { ErrorCode, errorFromGraphQL, NetworkError, ScoreboardError, type GraphQLErrorPayload } from './errors.js';
 import {
   ClientActionTypesDocument,
   ClientIssueActionTokenDocument,
@@ -205,8 +199,7 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
       try {
         return await attempt();
       } catch (error) {
-        const again =
-          error instanceof ScoreboardError && (error.retryable || (tooFastToo && error.code === ErrorCode.ACTION_TOO_FAST));
+        const again = error instanceof ScoreboardError && (error.retryable || (tooFastToo && error.code === ErrorCode.ACTION_TOO_FAST));
         if (!again || n >= retry.attempts) throw error;
         await sleep(backoff(n - 1), signal);
       }
@@ -280,9 +273,7 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
         error: (error) => {
           if (stopped) return;
           opts.onError?.(
-            Array.isArray(error)
-              ? errorFromGraphQL(error as GraphQLErrorPayload[])
-              : new NetworkError(`The subscription stopped: ${describe(error)}`, undefined, { cause: error }),
+            Array.isArray(error) ? errorFromGraphQL(error as GraphQLErrorPayload[]) : new NetworkError(`The subscription stopped: ${describe(error)}`, undefined, { cause: error }),
           );
         },
         complete: () => {},
@@ -354,9 +345,7 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
           error: (error) => {
             if (stopped) return;
             opts.onError?.(
-              Array.isArray(error)
-                ? errorFromGraphQL(error as GraphQLErrorPayload[])
-                : new NetworkError(`The live board stopped: ${describe(error)}`, undefined, { cause: error }),
+              Array.isArray(error) ? errorFromGraphQL(error as GraphQLErrorPayload[]) : new NetworkError(`The live board stopped: ${describe(error)}`, undefined, { cause: error }),
             );
           },
           complete: () => {},

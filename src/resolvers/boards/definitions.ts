@@ -144,10 +144,7 @@ export class BoardDefinitions {
       const next = merge(before, fields, input.id);
       validateBoard(next, this.deps.attributeClaims, before);
       if (before && IMMUTABLE.some((k) => !sameValue(before[k], next[k]))) {
-        const [{ used }] = await tx.$queryRawUnsafe<[{ used: boolean }]>(
-          `SELECT EXISTS (SELECT 1 FROM board_entries WHERE board_id = $1) AS used`,
-          input.id,
-        );
+        const [{ used }] = await tx.$queryRawUnsafe<[{ used: boolean }]>(`SELECT EXISTS (SELECT 1 FROM board_entries WHERE board_id = $1) AS used`, input.id);
         if (used) {
           const changed = IMMUTABLE.filter((k) => !sameValue(before[k], next[k]));
           throw badInput(`${changed.join(', ')} cannot change once board "${input.id}" has entries`);
@@ -213,14 +210,14 @@ export class BoardDefinitions {
 function merge(before: BoardDefinition | undefined, input: BoardInput, id: string): BoardDefinition {
   const pick = <K extends keyof BoardInput>(k: K, fallback: NonNullable<BoardInput[K]> | null) =>
     input[k] !== undefined ? input[k] : before ? (before[k as keyof BoardDefinition] as BoardInput[K]) : fallback;
-  const window = (input.window ?? before?.window);
+  const window = input.window ?? before?.window;
   if (!window) throw badInput('window is required for a new board');
   return {
     id,
-    title: (input.title ?? before?.title ?? id),
+    title: input.title ?? before?.title ?? id,
     window,
-    timeZone: (input.timeZone ?? before?.timeZone ?? 'UTC'),
-    weekStart: (input.weekStart ?? before?.weekStart ?? 'MONDAY'),
+    timeZone: input.timeZone ?? before?.timeZone ?? 'UTC',
+    weekStart: input.weekStart ?? before?.weekStart ?? 'MONDAY',
     periodSeconds: (pick('periodSeconds', null) as number | null) ?? null,
     anchor: (pick('anchor', null) as Date | null) ?? (window === 'CUSTOM' && !before?.anchor ? wholeSecond(new Date()) : null),
     segmentBy: (pick('segmentBy', null) as string | null) ?? null,

@@ -10,15 +10,7 @@ export type BoardWindow = 'ALL_TIME' | 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'CUSTOM'
 export type Weekday = 'MONDAY' | 'TUESDAY' | 'WEDNESDAY' | 'THURSDAY' | 'FRIDAY' | 'SATURDAY' | 'SUNDAY';
 
 /** In ISO order: index + 1 is Temporal's dayOfWeek. */
-export const WEEKDAYS: readonly Weekday[] = Object.freeze([
-  'MONDAY',
-  'TUESDAY',
-  'WEDNESDAY',
-  'THURSDAY',
-  'FRIDAY',
-  'SATURDAY',
-  'SUNDAY',
-] as const);
+export const WEEKDAYS: readonly Weekday[] = Object.freeze(['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const);
 
 export const BOARD_WINDOWS: readonly BoardWindow[] = Object.freeze(['ALL_TIME', 'DAILY', 'WEEKLY', 'MONTHLY', 'CUSTOM'] as const);
 

@@ -5,16 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { Bus, StandingMove } from '../live/bus.js';
 import { isFinal, type Period } from './periods.js';
-import {
-  EPOCH_FACTOR,
-  rankRun,
-  viewId,
-  type BoardEntry,
-  type BoardPage,
-  type BoardView,
-  type CachedStanding,
-  type RankingCache,
-} from './ranking-cache.js';
+import { EPOCH_FACTOR, rankRun, viewId, type BoardEntry, type BoardPage, type BoardView, type CachedStanding, type RankingCache } from './ranking-cache.js';
 
 /**
  * Reading and maintaining the standings of every board view. Views of periods
@@ -338,9 +329,11 @@ export class BoardRanking {
 
   async pageFromDatabase(view: ResolvedView, offset: number, n: number): Promise<BoardPage> {
     const segment = segmentColumn(view);
-    const read = await this.frozenRead(view, (db) =>
-      // Frozen positions: an index range scan, O(log n + n).
-      db.$queryRaw<(EntryRow & { position: number; competition: number; dense: number })[]>`
+    const read = await this.frozenRead(
+      view,
+      (db) =>
+        // Frozen positions: an index range scan, O(log n + n).
+        db.$queryRaw<(EntryRow & { position: number; competition: number; dense: number })[]>`
         SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq",
           be.final_position AS position, be.final_competition AS competition, be.final_dense AS dense
         FROM board_entries be JOIN players p ON p.id = be.player_id
@@ -381,14 +374,19 @@ export class BoardRanking {
   async standingFromDatabase(view: ResolvedView, playerId: string): Promise<CachedStanding | undefined> {
     const segment = segmentColumn(view);
     let frozenSeq: number | undefined;
-    const read = await this.frozenRead(view, (db) =>
-      // One primary-key lookup.
-      db.$queryRaw<{ score: bigint; position: number | null; competition: number | null; dense: number | null }[]>`
+    const read = await this.frozenRead(
+      view,
+      (db) =>
+        // One primary-key lookup.
+        db.$queryRaw<{ score: bigint; position: number | null; competition: number | null; dense: number | null }[]>`
         SELECT score, final_position AS position, final_competition AS competition, final_dense AS dense FROM board_entries
         WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND player_id = ${playerId}`,
     );
     if (read) {
-      const { frozen, value: [r] } = read;
+      const {
+        frozen,
+        value: [r],
+      } = read;
       if (!r) return undefined;
       if (r.position !== null) {
         return { position: r.position, competitionRank: r.competition!, denseRank: r.dense!, score: Number(r.score), total: frozen.total, seq: FINAL_SEQ_BASE + frozen.lastSeq };

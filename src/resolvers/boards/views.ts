@@ -35,11 +35,7 @@ export function normaliseSegment(attribute: string, value: string): string {
  * throws UNAUTHENTICATED without a JWT. A segment on an unsegmented board, or
  * none on a segmented board for a caller without that attribute, is bad input.
  */
-export async function resolveView(
-  definitions: BoardDefinitions,
-  args: ViewArgs,
-  ownSegment: OwnSegment,
-): Promise<{ board: BoardDefinition; view: ResolvedView }> {
+export async function resolveView(definitions: BoardDefinitions, args: ViewArgs, ownSegment: OwnSegment): Promise<{ board: BoardDefinition; view: ResolvedView }> {
   const board = await definitions.require(args.board ?? 'global');
   const periodInfo = args.period == null ? currentPeriod(board) : periodByKey(board, args.period);
   let segment: string | null = null;

@@ -196,11 +196,14 @@ export async function createBoardFeed(services: Services): Promise<BoardFeed> {
 
   function pollWhileDegraded() {
     if (pollTimer || groups.size === 0 || !services.ranking.degraded()) return;
-    pollTimer = setTimeout(() => {
-      pollTimer = undefined;
-      dirty = 'all';
-      void flush(false);
-    }, Math.max(windowMs, DEGRADED_POLL_MS));
+    pollTimer = setTimeout(
+      () => {
+        pollTimer = undefined;
+        dirty = 'all';
+        void flush(false);
+      },
+      Math.max(windowMs, DEGRADED_POLL_MS),
+    );
     pollTimer.unref();
   }
 

@@ -111,8 +111,7 @@ export class RedisBus implements Bus {
     // (Nothing is lost: a closed subscriber connection holds no subscriptions.)
     for (const method of ['unsubscribe', 'punsubscribe'] as const) {
       const original = subscriber[method].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
-      (subscriber as unknown as Record<string, unknown>)[method] = (...channels: string[]) =>
-        original(...channels).catch((error: Error) => onError(error, method));
+      (subscriber as unknown as Record<string, unknown>)[method] = (...channels: string[]) => original(...channels).catch((error: Error) => onError(error, method));
     }
     this.pubsub = new RedisPubSub({ publisher, subscriber });
   }

@@ -27,13 +27,7 @@ export function rankIn(entry: Pick<RankedEntry, 'position' | 'competitionRank' |
  * The board for `first` entries of a top page read for a larger size: the
  * slice, with the seq of that slice (prefix seqs) when the page has them.
  */
-export function pageToLeaderboard(
-  board: BoardDefinition,
-  view: BoardView & { periodInfo: Period },
-  page: BoardPage,
-  first: number,
-  rankMode: RankMode,
-): Leaderboard {
+export function pageToLeaderboard(board: BoardDefinition, view: BoardView & { periodInfo: Period }, page: BoardPage, first: number, rankMode: RankMode): Leaderboard {
   return {
     board,
     period: view.periodInfo,

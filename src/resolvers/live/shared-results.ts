@@ -94,8 +94,7 @@ export function createSharedResults(services: Services) {
       // graphql-js maps each subscription event exactly like this (the event as root value). The context
       // is nobody's: no viewer, no request signal, its own loaders (only viewer-independent fields take
       // this path, see sharedSelection), so no subscriber's identity or lifetime reaches the others.
-      const mask = (r: ExecutionResult): ExecutionResult =>
-        r.errors ? { ...r, errors: r.errors.map((e) => maskError(services, e) as GraphQLError) } : r;
+      const mask = (r: ExecutionResult): ExecutionResult => (r.errors ? { ...r, errors: r.errors.map((e) => maskError(services, e) as GraphQLError) } : r);
       let raw: ExecutionResult | Promise<ExecutionResult>;
       try {
         raw = run({ ...args, rootValue: board, contextValue: createContext(services, undefined) });
@@ -301,9 +300,7 @@ const SHAREABLE_FIELDS: Record<string, readonly string[]> = {
 
 /** True when every field selected (through fragments too) is in SHAREABLE_FIELDS. */
 export function sharedSelection(args: Pick<ExecutionArgs, 'schema' | 'document'>, typeName: string, selectionSet: SelectionSetNode): boolean {
-  const fragments = new Map(
-    args.document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-  );
+  const fragments = new Map(args.document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
   const seen = new Set<string>();
   const walk = (schema: GraphQLSchema, type: string, set: SelectionSetNode): boolean => {
     const objectType = schema.getType(type);

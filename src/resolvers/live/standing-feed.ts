@@ -111,7 +111,6 @@ export async function createStandingFeed(services: Services): Promise<StandingFe
   let draining: Promise<void> | undefined;
 
   const unsubscribe = await services.bus.subscribe('BOARD_CHANGED', (notice: BoardChangedNotice) => {
-   
     const moved = new Set<string>();
     for (const m of notice.moves ?? []) {
       if (!views.has(m.view)) continue;

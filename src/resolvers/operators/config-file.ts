@@ -97,9 +97,7 @@ export async function applyAchievements(services: Services, file: ConfigFile, ac
     // Omitted (or null, except actionType where null means "none") keeps the stored value, as in the mutation.
     const keeps = (k: (typeof ACHIEVEMENT_FIELDS)[number]) => (entry[k] == null && (k !== 'actionType' || entry[k] === undefined)) || entry[k] === before?.[k];
     if (before && ACHIEVEMENT_FIELDS.every(keeps)) continue;
-    const after = await guarded(file, ['achievements', i], () =>
-      services.achievements.upsert(entry, (codes) => services.actionTypes.existing(codes), actor),
-    );
+    const after = await guarded(file, ['achievements', i], () => services.achievements.upsert(entry, (codes) => services.actionTypes.existing(codes), actor));
     const change = diff('achievement', entry.code, before, after, ACHIEVEMENT_FIELDS);
     if (change) changes.push(change);
   }

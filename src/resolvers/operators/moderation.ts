@@ -49,13 +49,7 @@ interface TouchedEntry {
 }
 
 /** Hides, shows, bans or unbans a player. Returns the player as they are now. */
-export async function changeVisibility(
-  services: Services,
-  operator: PlayerIdentity,
-  playerId: string,
-  change: VisibilityChange,
-  reasonInput: string,
-): Promise<Player> {
+export async function changeVisibility(services: Services, operator: PlayerIdentity, playerId: string, change: VisibilityChange, reasonInput: string): Promise<Player> {
   const reason = checkReason(reasonInput);
   checkPlayerId(playerId);
   const { prisma } = services;
@@ -92,7 +86,9 @@ export async function changeVisibility(
       result.touched.map((e) => ({
         view: { board: e.board, period: e.period, segment: e.segment === '' ? null : e.segment },
         // Live standings: the player leaves (hide, ban) or enters (unhide, unban) each view at their score.
-        move: result.visible ? { from: null, to: { score: Number(e.score), seq: Number(e.reachedSeq) } } : { from: { score: Number(e.score), seq: Number(e.reachedSeq) }, to: null },
+        move: result.visible
+          ? { from: null, to: { score: Number(e.score), seq: Number(e.reachedSeq) } }
+          : { from: { score: Number(e.score), seq: Number(e.reachedSeq) }, to: null },
         apply: async (view) => {
           if (!result.visible) return services.rankingCache.hide(view, playerId, services.ranking.expireAt(view.periodInfo));
           const entry = { playerId, username: result.username, score: Number(e.score), reachedSeq: Number(e.reachedSeq) };
@@ -167,7 +163,18 @@ export async function voidAction(services: Services, operator: PlayerIdentity, a
     outcome = await services.prisma.$transaction(async (tx) => {
       // The player's row lock first: credits of the same player wait, and every
       // statement after this one sees all that committed before it.
-      const [orig] = await tx.$queryRaw<{ playerId: string; delta: number; actionType: string; entries: { board: string; period: string; segment: string | null }[]; issuedAt: Date | null; score: bigint; hidden: boolean; username: string }[]>`
+      const [orig] = await tx.$queryRaw<
+        {
+          playerId: string;
+          delta: number;
+          actionType: string;
+          entries: { board: string; period: string; segment: string | null }[];
+          issuedAt: Date | null;
+          score: bigint;
+          hidden: boolean;
+          username: string;
+        }[]
+      >`
         SELECT c.player_id AS "playerId", c.delta, c.action_type AS "actionType", c.entries, c.issued_at AS "issuedAt",
           p.score, p.hidden OR p.banned AS hidden, p.username
         FROM action_credits c JOIN players p ON p.id = c.player_id
@@ -230,9 +237,7 @@ export async function voidAction(services: Services, operator: PlayerIdentity, a
       view: { board, period, segment: segment === '' ? null : segment },
       // Live standings: the player moves down (or leaves an entry brought to zero). A hidden player is on no
       // board: the views are named without a move (their own standing subscribers re-read).
-      move: orig.hidden
-        ? undefined
-        : { from: { score: Number(oldScore), seq: Number(oldSeq) }, to: Number(score) > 0 ? { score: Number(score), seq: Number(id) } : null },
+      move: orig.hidden ? undefined : { from: { score: Number(oldScore), seq: Number(oldSeq) }, to: Number(score) > 0 ? { score: Number(score), seq: Number(id) } : null },
       apply: async (view) => {
         if (orig.hidden) return false;
         const entry = { playerId: orig.playerId, username: orig.username, score: Number(score), reachedSeq: Number(id) };

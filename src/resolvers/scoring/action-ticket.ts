@@ -69,9 +69,7 @@ export function createActionTickets(config: Config['actionToken']): ActionTicket
           payload = error.payload;
           expired = true;
         } else {
-          throw invalidActionToken(
-            error instanceof errors.JWTClaimValidationFailed ? `Action ticket claim check failed: ${error.claim}` : undefined,
-          );
+          throw invalidActionToken(error instanceof errors.JWTClaimValidationFailed ? `Action ticket claim check failed: ${error.claim}` : undefined);
         }
       }
       const { sub, jti, act, ims, exp } = payload as JWTPayload & { act?: unknown; ims?: unknown };
@@ -83,5 +81,4 @@ export function createActionTickets(config: Config['actionToken']): ActionTicket
   };
 }
 
-export const ticketExpired = () =>
-  new AppError('ACTION_TOKEN_EXPIRED', 'The action ticket has expired; request a new one with issueActionToken');
+export const ticketExpired = () => new AppError('ACTION_TOKEN_EXPIRED', 'The action ticket has expired; request a new one with issueActionToken');

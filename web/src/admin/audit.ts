@@ -13,17 +13,11 @@ const SIGNED = new Intl.NumberFormat('en', { signDisplay: 'exceptZero' });
 
 export function createAuditRow(entry: AuditEntry, onVoid: (actionId: string) => void): HTMLTableRowElement {
   const none = () => el('span', { class: 'none', 'aria-label': 'none' }, '—');
-  const player = entry.player
-    ? el('span', { class: 'player' }, el('span', { class: 'name' }, entry.player.username), ' ', el('code', { class: 'id' }, entry.player.id))
-    : none();
+  const player = entry.player ? el('span', { class: 'player' }, el('span', { class: 'name' }, entry.player.username), ' ', el('code', { class: 'id' }, entry.player.id)) : none();
   const delta =
     entry.delta === null
       ? none()
-      : el(
-          'span',
-          { title: entry.oldScore !== null && entry.newScore !== null ? `${entry.oldScore} → ${entry.newScore}` : '' },
-          SIGNED.format(entry.delta),
-        );
+      : el('span', { title: entry.oldScore !== null && entry.newScore !== null ? `${entry.oldScore} → ${entry.newScore}` : '' }, SIGNED.format(entry.delta));
   const action = el('td', { class: 'action' });
   if (entry.actionId) {
     action.append(el('code', { class: 'id', title: entry.actionId }, entry.actionId), entry.actionType ? ` ${entry.actionType}` : '');

@@ -24,5 +24,8 @@ export function saveAdminToken(token: string | undefined): void {
 
 /** What was pasted, without surrounding blanks or a leading "Bearer ". */
 export function cleanToken(pasted: string): string {
-  return pasted.trim().replace(/^Bearer\s+/i, '').trim();
+  return pasted
+    .trim()
+    .replace(/^Bearer\s+/i, '')
+    .trim();
 }

@@ -41,10 +41,7 @@ export interface ReadProgress {
 }
 
 /** Validated rows in batches of `batchSize`, in file order. */
-export async function* readImportFile(
-  path: string,
-  options: { batchSize?: number; onProgress?: (p: ReadProgress) => void } = {},
-): AsyncGenerator<ImportRow[]> {
+export async function* readImportFile(path: string, options: { batchSize?: number; onProgress?: (p: ReadProgress) => void } = {}): AsyncGenerator<ImportRow[]> {
   const batchSize = options.batchSize ?? 5_000;
   const parser = createReadStream(path).pipe(
     parse({

@@ -55,10 +55,7 @@ export async function importScores(
   }
 }
 
-async function run(
-  session: BulkSession,
-  input: { rows: AsyncIterable<ImportRow[]>; actor: string; reason: string; notifyViews: string[] },
-): Promise<ImportOutcome> {
+async function run(session: BulkSession, input: { rows: AsyncIterable<ImportRow[]>; actor: string; reason: string; notifyViews: string[] }): Promise<ImportOutcome> {
   const timings: Record<string, number> = {};
   let mark = performance.now();
   const lap = (step: string) => {
@@ -136,15 +133,17 @@ async function run(
   // Each statement is driven by import_changes and skipped when it has nothing to do: the tables
   // just written have stale statistics, and a join planned from them can go quadratic.
   // Written in primary-key order (player id): index pages fill one after another instead of at random.
-  if (outcome.created) await session.exec(
-    `INSERT INTO players (id, username, score, reached_seq, score_reached_at, attributes)
+  if (outcome.created)
+    await session.exec(
+      `INSERT INTO players (id, username, score, reached_seq, score_reached_at, attributes)
      SELECT player_id, username, new_score, CASE WHEN new_score > 0 THEN credit_id ELSE 0 END, now(),
        CASE WHEN country IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('country', country) END
      FROM import_changes WHERE created ORDER BY player_id`,
-  );
+    );
   lap('insert-players');
-  if (outcome.updated) await session.exec(
-    `UPDATE players p SET
+  if (outcome.updated)
+    await session.exec(
+      `UPDATE players p SET
        score = c.new_score,
        reached_seq = CASE WHEN c.new_score <> c.old_score THEN c.credit_id ELSE p.reached_seq END,
        score_reached_at = CASE WHEN c.new_score <> c.old_score THEN now() ELSE p.score_reached_at END,
@@ -152,7 +151,7 @@ async function run(
        attributes = CASE WHEN c.country IS NULL THEN p.attributes ELSE p.attributes || jsonb_build_object('country', c.country) END,
        updated_at = now()
      FROM import_changes c WHERE p.id = c.player_id AND NOT c.created`,
-  );
+    );
   lap('update-players');
   // IMPORT rows have no client action: their action id is derived from the credit id (a v4-shaped
   // UUID ending in the id in hex), unique like the id, and in id order, so the unique index is
