@@ -204,7 +204,27 @@ export class BoardRanking {
     const served = this.servedWhileDown.get(id);
     if (served === undefined) return;
     this.servedWhileDown.delete(id);
-    if (cacheSeq === undefined || cacheSeq < served) void this.scheduleRebuild(view, 'after-outage');
+    if (cacheSeq === undefined || cacheSeq < served) void this.rebuildAbove(view, served);
+  }
+
+  /**
+   * Rebuilds the view until its cache seq is at least `served`. Another
+   * instance may be rebuilding it already, with an epoch taken before this one
+   * served its seq: then that rebuild cannot pass it, and waiting for its lease
+   * is not enough. Rebuild again once the lease is free (a fresh epoch is above
+   * every seq served so far), or subscribers that saw `served` would never see
+   * a lower-seq board again.
+   */
+  private async rebuildAbove(view: ResolvedView, served: number): Promise<void> {
+    const deadline = Date.now() + 2 * REBUILD_LEASE_MS;
+    const lease = `rebuild:{${viewId(view)}}`;
+    while (Date.now() < deadline) {
+      await this.scheduleRebuild(view, 'after-outage');
+      const seq = await this.deps.cache.seq(view).catch(() => null);
+      if (seq !== null && seq >= served) return;
+      while (Date.now() < deadline && (await this.deps.locks.held(lease).catch(() => false))) await new Promise((r) => setTimeout(r, 50));
+    }
+    this.deps.logger.warn({ view: viewId(view), served }, 'after an outage the cache stayed below the seq served from Postgres; reconcile will rebuild it');
   }
 
   /**
