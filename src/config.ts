@@ -247,9 +247,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const production = env.NODE_ENV === 'production';
   let trustedDocuments: Config['trustedDocuments'];
   if (env.TRUSTED_DOCUMENTS) {
-    const loaded = loadTrustedDocuments(env.TRUSTED_DOCUMENTS);
-    if (typeof loaded === 'string') throw new ConfigError([`TRUSTED_DOCUMENTS: ${loaded}`]);
-    trustedDocuments = { path: env.TRUSTED_DOCUMENTS, documents: loaded, only: env.TRUSTED_DOCUMENTS_ONLY === 'true' };
+    // Several manifests (comma-separated: the app's own and the client package's, say) are one set.
+    const documents = new Map<string, string>();
+    for (const path of env.TRUSTED_DOCUMENTS.split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const loaded = loadTrustedDocuments(path);
+      if (typeof loaded === 'string') throw new ConfigError([`TRUSTED_DOCUMENTS: ${loaded}`]);
+      for (const [hash, document] of loaded) documents.set(hash, document);
+    }
+    trustedDocuments = { path: env.TRUSTED_DOCUMENTS, documents, only: env.TRUSTED_DOCUMENTS_ONLY === 'true' };
   }
   const devSecret = (name: string) => (production ? undefined : loadOrCreateDevSecret(env.DATA_DIR, name));
   const jwtSecret = env.JWT_SECRET ?? (env.JWT_JWKS_URL ? undefined : devSecret('jwt-secret'));
