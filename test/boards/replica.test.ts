@@ -37,7 +37,8 @@ describe.runIf(clusterBackendAvailable())('history reads on a read replica [clus
   };
 
   beforeAll(async () => {
-    backend = await createBackend('cluster', { ACTION_TOKEN_TTL_SECONDS: '1', RECONCILE_INTERVAL_SECONDS: '0' });
+    // The response cache off: every read here must reach the history reads it is about.
+    backend = await createBackend('cluster', { ACTION_TOKEN_TTL_SECONDS: '1', RECONCILE_INTERVAL_SECONDS: '0', RESPONSE_CACHE_ENTRIES: '0' });
     dbName = new URL(backend.env.DATABASE_URL!).pathname.slice(1);
     app = await startInstance(backend);
     const op = await app.token({ id: 'replica-op', roles: ['admin'] });
