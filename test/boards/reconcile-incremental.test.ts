@@ -36,10 +36,13 @@ async function scrape(instance: Instance, name: string, labels = ''): Promise<nu
 const checked = (i: Instance, source: 'changes' | 'sweep') => scrape(i, 'scoreboard_reconcile_entries_checked_total', `{source="${source}"}`);
 const repairs = (i: Instance) => scrape(i, 'scoreboard_cache_repairs_total');
 
-/** `BOARD_SIZE` players on the global board through the product's bulk import, then the view rebuilt as the import command does. */
+/**
+ * `BOARD_SIZE` players on the global board through the product's bulk import, then the view rebuilt as
+ * the import command does. Twenty scores, fifteen players each: the sweep's slices end inside ties.
+ */
 async function seedBoard(f: Fixture, prefix: string) {
   const services = f.app.app.services;
-  const rows = Array.from({ length: BOARD_SIZE }, (_, i) => ({ line: i + 2, playerId: `${prefix}-${i}`, username: `${prefix} ${i}`, score: 10 + ((i * 37) % 500), country: null }));
+  const rows = Array.from({ length: BOARD_SIZE }, (_, i) => ({ line: i + 2, playerId: `${prefix}-${i}`, username: `${prefix} ${i}`, score: 10 * (1 + (i % 20)), country: null }));
   await services.db.withSession((session) =>
     importScores(session, {
       rows: (async function* () {

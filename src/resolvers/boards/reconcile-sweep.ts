@@ -81,15 +81,27 @@ export async function sweep(services: Services, views: ResolvedView[], from: Swe
   return { cursor, fixed, checked };
 }
 
-/** The next `n` visible entries of the view after `after` in ranking order: a range of board_entries_ranking_idx. */
+/**
+ * The next `n` visible entries of the view after `after` in ranking order. Two
+ * ranges of board_entries_ranking_idx (the rest of `after`'s score, then the
+ * lower scores), so the cursor is an index bound: O(log n + n) wherever it is.
+ * One `(score, …) < (…)` condition cannot be, as score is descending and the
+ * rest ascending; an OR of the two would filter from the top of the view.
+ */
 async function truthSlice(prisma: PrismaClient, view: ResolvedView, after: RankKey | null, n: number): Promise<RankKey[]> {
   const segment = segmentColumn(view);
   const rows = after
     ? await prisma.$queryRaw<{ playerId: string; score: bigint; reachedSeq: bigint }[]>`
-        SELECT player_id AS "playerId", score, reached_seq AS "reachedSeq" FROM board_entries
-        WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND NOT hidden
-          AND (score < ${after.score} OR (score = ${after.score} AND (reached_seq, player_id) > (${after.reachedSeq}, ${after.playerId})))
-        ORDER BY score DESC, reached_seq, player_id LIMIT ${n}`
+        SELECT * FROM (
+          (SELECT player_id AS "playerId", score, reached_seq AS "reachedSeq" FROM board_entries
+           WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND NOT hidden
+             AND score = ${after.score} AND (reached_seq, player_id) > (${after.reachedSeq}, ${after.playerId})
+           ORDER BY reached_seq, player_id LIMIT ${n})
+          UNION ALL
+          (SELECT player_id, score, reached_seq FROM board_entries
+           WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND NOT hidden AND score < ${after.score}
+           ORDER BY score DESC, reached_seq, player_id LIMIT ${n})
+        ) AS next ORDER BY score DESC, "reachedSeq", "playerId" LIMIT ${n}`
     : await prisma.$queryRaw<{ playerId: string; score: bigint; reachedSeq: bigint }[]>`
         SELECT player_id AS "playerId", score, reached_seq AS "reachedSeq" FROM board_entries
         WHERE board_id = ${view.board} AND period_key = ${view.period} AND segment = ${segment} AND NOT hidden
