@@ -17,13 +17,23 @@ import { viewId, type BoardView } from './ranking-cache.js';
  * read again by the next run, and a row drawn below them still in flight is
  * still above the watermark when it commits. Credits, voids and moderation
  * commit within moments of drawing their id; a transaction held open longer
- * than this is left to the sweep. (An import's rows can be older than this when
- * they commit, but an import rebuilds the views it changed.)
+ * than this is left to the sweep.
+ *
+ * Import rows are passed over without checks: an import rebuilds every view it
+ * changed once it has committed (a million-row import would otherwise cost a
+ * million point checks of entries the rebuild just wrote), and its rows can be
+ * older than SETTLE_SECONDS by the time they are visible anyway.
  */
 const SETTLE_SECONDS = 30;
-/** Change rows per query, and at most this many batches per run; the rest waits for the next run. */
-const BATCH = 1_000;
-const MAX_BATCHES_PER_RUN = 20;
+/** Change rows per query. */
+const BATCH = 5_000;
+/**
+ * A run stops reading at either bound, and the next one continues from there: the
+ * pairs it checks (point reads) and the rows it reads (a million import rows are
+ * passed in a few runs, without holding back the credits after them for long).
+ */
+const MAX_PAIRS_PER_RUN = 20_000;
+const MAX_ROWS_PER_RUN = 200_000;
 
 /** Audit events that take a player off every board or put them back. CONFIG and REBUILD name no player's standing. */
 const PLAYER_WIDE = new Set(['HIDE', 'UNHIDE', 'BAN', 'UNBAN']);
@@ -31,10 +41,10 @@ const PLAYER_WIDE = new Set(['HIDE', 'UNHIDE', 'BAN', 'UNBAN']);
 interface ChangeRow {
   id: bigint;
   playerId: string | null;
-  /** Views a credit, void or import touched; null for audit events. */
+  /** Views a credit or void touched; null for imports (see above) and audit events. */
   entries: { board: string; period: string; segment: string | null }[] | null;
-  /** Audit events only. */
-  kind: string | null;
+  /** CREDIT, VOID or IMPORT; HIDE, BAN, CONFIG, … for audit events. */
+  kind: string;
   /** Older than SETTLE_SECONDS. */
   settled: boolean;
 }
@@ -53,11 +63,13 @@ export async function reconcileChanges(services: Services, views: ResolvedView[]
   const start = watermark ?? (await settledHead(prisma));
   const warm = new Map(views.map((v) => [viewId(v), v]));
   const pairs = new Map<string, Set<string>>();
+  let noted = 0;
   const note = (view: BoardView, playerId: string) => {
     const id = viewId(view);
     if (!warm.has(id)) return; // a cold view is rebuilt from Postgres when next used
     let players = pairs.get(id);
     if (!players) pairs.set(id, (players = new Set()));
+    if (!players.has(playerId)) noted += 1;
     players.add(playerId);
   };
 
@@ -65,13 +77,13 @@ export async function reconcileChanges(services: Services, views: ResolvedView[]
   let settledTo = start;
   let settling = true;
   let rows = 0;
-  for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+  while (rows < MAX_ROWS_PER_RUN && noted < MAX_PAIRS_PER_RUN) {
     const page = await changesAfter(prisma, after);
     for (const row of page) {
       const id = Number(row.id);
       if (row.playerId !== null) {
         if (row.entries) for (const e of row.entries) note({ board: e.board, period: e.period, segment: e.segment ?? null }, row.playerId);
-        else if (row.kind !== null && PLAYER_WIDE.has(row.kind)) for (const view of views) note(view, row.playerId);
+        else if (PLAYER_WIDE.has(row.kind)) for (const view of views) note(view, row.playerId);
       }
       // The watermark passes only an unbroken run of settled rows.
       if (settling && row.settled) settledTo = id;
@@ -94,7 +106,7 @@ export async function reconcileChanges(services: Services, views: ResolvedView[]
 function changesAfter(prisma: PrismaClient, after: number): Promise<ChangeRow[]> {
   return prisma.$queryRaw<ChangeRow[]>`
     SELECT * FROM (
-      (SELECT id, player_id AS "playerId", entries, NULL::text AS kind, created_at <= now() - make_interval(secs => ${SETTLE_SECONDS}) AS settled
+      (SELECT id, player_id AS "playerId", CASE WHEN kind = 'IMPORT' THEN NULL ELSE entries END AS entries, kind, created_at <= now() - make_interval(secs => ${SETTLE_SECONDS}) AS settled
        FROM action_credits WHERE id > ${after} ORDER BY id LIMIT ${BATCH})
       UNION ALL
       (SELECT id, player_id, NULL::jsonb, kind, at <= now() - make_interval(secs => ${SETTLE_SECONDS})
