@@ -102,6 +102,10 @@ describeBackends(
       await seedBoard(f, `sweep-${process.pid}`);
       const size = (await services.ranking.allFromDatabase(GLOBAL)).length;
       expect(size).toBeGreaterThanOrEqual(BOARD_SIZE);
+      // The first run reads the import's rows (younger than the settling window) and passes over
+      // them: an import rebuilds the views it changed, checking them again would be a full scan.
+      await reconcile(services);
+      expect(await checked(f.app, 'changes')).toBe(0);
       await ageChanges(services);
       await reconcile(services); // the watermark passes the import
 
@@ -219,6 +223,23 @@ describeBackends(
         expect(await scrape(next, 'scoreboard_reconcile_watermark')).toBeGreaterThanOrEqual(Number(id));
       } finally {
         if (next !== f.app) await next.stop();
+      }
+    });
+
+    it.runIf(f.kind === 'real')('progress in Redis that cannot be read (an older format, a hand edit) starts over instead of failing every run', async () => {
+      const services = f.app.app.services;
+      const redis = new Redis(REDIS_URL);
+      try {
+        const key = `${f.backend.env.REDIS_KEY_PREFIX!}reconcile:progress`;
+        await reconcile(services);
+        expect(await redis.exists(key)).toBe(1);
+        await redis.set(key, JSON.stringify({ watermark: 5, sweep: { view: 'global|all|', truth: { after: { score: 'x' }, done: false }, cache: { offset: 0, done: false } } }));
+        await reconcile(services);
+        const progress = await services.reconcileProgress.load();
+        expect(typeof progress.watermark).toBe('number');
+        expect(progress.sweep.truth.after).toBeNull();
+      } finally {
+        redis.disconnect();
       }
     });
   },

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { RedisClient } from '../../db/redis.js';
 
 /**
@@ -71,14 +72,21 @@ export function memoryReconcileProgress(): ReconcileProgressStore {
   };
 }
 
+const rankKey = z.object({ score: z.number(), reachedSeq: z.number(), playerId: z.string() });
+const progressSchema = z.object({
+  watermark: z.number().int().nonnegative().nullable(),
+  sweep: z.object({
+    view: z.string().nullable(),
+    truth: z.object({ after: rankKey.nullable(), done: z.boolean() }),
+    cache: z.object({ offset: z.number().int().nonnegative(), done: z.boolean() }),
+  }),
+});
+
 /** Anything unreadable (an older format, a hand edit) starts over: the cost is one re-check, never a wrong answer. */
 function parseProgress(raw: string): ReconcileProgress {
   try {
-    const p = JSON.parse(raw) as Partial<ReconcileProgress>;
-    const s = p.sweep;
-    const watermark = typeof p.watermark === 'number' && Number.isSafeInteger(p.watermark) ? p.watermark : null;
-    if (!s || typeof s.cache?.offset !== 'number' || typeof s.truth?.done !== 'boolean' || typeof s.cache.done !== 'boolean') return { watermark, sweep: startOfView(null) };
-    return { watermark, sweep: s };
+    const parsed = progressSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : structuredClone(FRESH);
   } catch {
     return structuredClone(FRESH);
   }
