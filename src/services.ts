@@ -4,6 +4,7 @@ import { BoardDefinitions } from './resolvers/boards/definitions.js';
 import { MemoryRankingCache } from './resolvers/boards/memory-ranking-cache.js';
 import { BoardRanking } from './resolvers/boards/ranking.js';
 import { listenForRebuilds } from './resolvers/boards/rebuild-listener.js';
+import { memoryReconcileProgress, redisReconcileProgress, type ReconcileProgressStore } from './resolvers/boards/reconcile-progress.js';
 import type { RankingCache } from './resolvers/boards/ranking-cache.js';
 import { RedisRankingCache } from './resolvers/boards/redis-ranking-cache.js';
 import { InProcessBus, RedisBus, ShardedRedisBus, type Bus } from './resolvers/live/bus.js';
@@ -44,6 +45,8 @@ export interface Services {
   rankingCache: RankingCache;
   /** Standings of every board view: cache first, Postgres when it cannot answer. */
   ranking: BoardRanking;
+  /** Where the last reconcile run stopped (watermark, sweep cursor): shared in Redis, else in memory. */
+  reconcileProgress: ReconcileProgressStore;
   /** Operator-defined boards, as this instance knows them. */
   definitions: BoardDefinitions;
   /** The points table, as this instance knows it. */
@@ -88,6 +91,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
   let requestLimiter: RateLimiter | undefined;
   let redis: RedisClient | undefined;
   let locks: Locks = inProcessLocks;
+  let reconcileProgress: ReconcileProgressStore;
 
   // Logged at most once per limiter per minute (an outage would otherwise log every request); counted every time.
   const lastLogged = new Map<string, number>();
@@ -112,6 +116,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     redisClients.push(subscriber);
     rankingCache = new RedisRankingCache(redis, prefix);
     locks = redisLocks(redis, prefix);
+    reconcileProgress = redisReconcileProgress(redis, prefix);
     bus = await createRedisBus(redis, subscriber, prefix, logger);
     actionLimiter = redisRateLimiter(redis, `${prefix}rl:action`, actionsPerWindow, windowSeconds, fallback('action'));
     ticketLimiter = redisRateLimiter(redis, `${prefix}rl:ticket`, ticketsPerWindow, windowSeconds, fallback('ticket'));
@@ -120,6 +125,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     logger.info({ redis: redisDescription(config.redis) }, 'redis ready');
   } else {
     rankingCache = new MemoryRankingCache();
+    reconcileProgress = memoryReconcileProgress();
     bus = new InProcessBus();
     actionLimiter = memoryRateLimiter(actionsPerWindow, windowSeconds);
     ticketLimiter = memoryRateLimiter(ticketsPerWindow, windowSeconds);
@@ -151,6 +157,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     rankingCache,
     history,
     ranking: new BoardRanking({ prisma, history, locks, cache: rankingCache, bus, logger, metrics, ticketTtlSeconds: config.actionToken.ttlSeconds }),
+    reconcileProgress,
     definitions,
     actionTypes,
     players: new PlayerDirectory({ prisma, cache: rankingCache, logger }),
