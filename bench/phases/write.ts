@@ -15,9 +15,10 @@ import { ratioRow, startServerFor, stopServerFor, type BenchContext, type PhaseR
 /**
  * Write: complete actions/s (issueActionToken + submitAction over keep-alive
  * HTTP, 16 players in parallel, each its own JWT, one action at a time each)
- * vs the server's own credit statement (creditAction: one CTE that bumps the
- * player, the board entries and writes the audit row), imported from the
- * server's code, on a pool of 16 connections without the server around it.
+ * vs the server's own credit statement (creditAction: one CTE that looks the
+ * action up, bumps the player and the board entries and writes the audit row),
+ * imported from the server's code and run through the same `pg` pool the server
+ * uses (16 connections), without the server around it.
  */
 export const CONCURRENCY = 16;
 
@@ -90,7 +91,7 @@ export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
   const boards = await definitions.list();
   const credit = async (w: number) => {
     const plan = planCredit(boards, 'COMPLETE_TASK', Date.now(), {});
-    const outcome = await creditAction(baseline.prisma, { playerId: players[w]!, actionId: randomUUID(), actionType: 'COMPLETE_TASK', issuedAt: new Date(), plan });
+    const outcome = await creditAction(baseline.sql, { playerId: players[w]!, actionId: randomUUID(), actionType: 'COMPLETE_TASK', issuedAt: new Date(), plan });
     if (outcome.kind !== 'credited') throw new Error(`credit statement: ${outcome.kind}`);
   };
   await loops(CONCURRENCY, nowMs() + warmupMs, credit);
@@ -112,8 +113,8 @@ export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
         unit: '/s',
         ours: oursRate,
         baseline: baseRate,
-        target: { op: '>=', value: 0.5, stretch: 1.0, on: 'ratio' },
-        note: "baseline: the server's credit statement (imported creditAction), 16 pooled connections",
+        target: { op: '>=', value: 0.25, stretch: 0.5, on: 'ratio' },
+        note: "baseline: the server's credit statement (imported creditAction) through pg, 16 pooled connections",
       }),
     ],
     details: {
