@@ -57,7 +57,9 @@ export async function writePhase(ctx: BenchContext): Promise<PhaseResult> {
   const durationMs = ctx.quick ? 6_000 : 20_000;
 
   // --- ours
-  const server = await startServerFor(ctx, 'write');
+  // All 16 bench players come from 127.0.0.1: the per-address HTTP budget (production
+  // default 50 requests/s) would measure that limiter, not the write path.
+  const server = await startServerFor(ctx, 'write', { HTTP_RATE_LIMIT_PER_IP: '0' });
   const client = new GqlClient(server.url, CONCURRENCY * 2);
   const players = Array.from({ length: CONCURRENCY }, (_, i) => `bench-w-${i + 1}`);
   const jwts = await Promise.all(players.map((id) => playerJwt(ctx.infra.config, id)));
