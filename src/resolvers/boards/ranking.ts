@@ -19,7 +19,8 @@ import { EPOCH_FACTOR, rankRun, viewId, type BoardEntry, type BoardPage, type Bo
 const FINAL_SEQ_BASE = 2 ** 52;
 /** A finished period's cache keys live this long after the period became final (late reads are cheap). */
 const CACHE_GRACE_MS = 3_600_000;
-const REBUILD_CHUNK = 5_000;
+/** Entries per query of a rebuild's read (a keyset page: each is an index range, whatever the board's size). */
+const REBUILD_CHUNK = 20_000;
 /** After a failed cache call, the view is read from Postgres this long before the cache is tried again. */
 const CACHE_RETRY_MS = 1_000;
 /** A rebuild lease outlives any rebuild; it is released at the end, and expires if its holder dies. */
@@ -55,6 +56,8 @@ export class BoardRanking {
   private readonly servedWhileDown = new Map<string, number>();
   /** One rebuild at a time per view; concurrent callers share it. */
   private readonly rebuilding = new Map<string, Promise<void>>();
+  /** Set by `close`: rebuilds under way stop at their next chunk (their temporary keys expire). */
+  private closing = false;
   constructor(private readonly deps: RankingDeps) {}
 
   get cache(): RankingCache {
@@ -139,8 +142,11 @@ export class BoardRanking {
 
   /**
    * After a credit committed: merges the entry into the view's cache and returns
-   * the player's standing there. If the view is cold it is rebuilt from Postgres
-   * (which already holds this credit); if the cache is down, Postgres answers.
+   * the player's standing there. If the view is cold, Postgres (which already
+   * holds this credit) answers at once and a rebuild is started, not awaited: a
+   * rebuild that begins from now on reads this credit, and one already under
+   * way was handed it by `cache.apply` for its swap. If the cache is down,
+   * Postgres answers too.
    */
   async apply(view: ResolvedView, entry: BoardEntry, opts: { hidden?: boolean } = {}): Promise<CachedStanding> {
     const expireAt = this.expireAt(view.periodInfo);
@@ -151,13 +157,14 @@ export class BoardRanking {
       return (await this.standingFromDatabase(view, entry.playerId))!;
     }
     try {
-      let applied = await this.deps.cache.apply(view, entry, expireAt);
-      if (!applied) {
-        await this.scheduleRebuild(view, 'cold');
-        applied = await this.deps.cache.apply(view, entry, expireAt);
-      }
+      const applied = await this.deps.cache.apply(view, entry, expireAt);
       this.reachable(view, applied?.seq);
-      if (applied && applied.position > 0) return { ...applied, seq: this.noteSeq(view, applied.seq) };
+      if (!applied) {
+        // Its seq is the last one seen here (not unreachable): never above what the swapped-in view will serve.
+        void this.scheduleRebuild(view, 'cold');
+        return (await this.standingFromDatabase(view, entry.playerId))!;
+      }
+      if (applied.position > 0) return { ...applied, seq: this.noteSeq(view, applied.seq) };
     } catch (error) {
       this.unreachable.set(viewId(view), Date.now());
       this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache update failed; will rebuild');
@@ -242,11 +249,26 @@ export class BoardRanking {
     this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache unavailable; reading Postgres');
   }
 
+  /**
+   * Stops the rebuilds under way (at their next chunk) and waits for them to let
+   * go of their leases, so the process can close its connections under them.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.rebuilding.values()]);
+  }
+
+  /** True while a rebuild of the view runs in this process. */
+  rebuildRunning(view: BoardView): boolean {
+    return this.rebuilding.has(viewId(view));
+  }
+
   /** Rebuilds one view from Postgres once at a time per instance; concurrent callers share it. */
   scheduleRebuild(view: ResolvedView, reason: string): Promise<void> {
     const id = viewId(view);
     const running = this.rebuilding.get(id);
     if (running) return running;
+    if (this.closing) return Promise.resolve();
     const task = this.rebuild(view, reason)
       .catch((error: Error) => this.deps.logger.warn({ err: error.message, reason, view: id }, 'ranking cache rebuild failed'))
       .finally(() => this.rebuilding.delete(id));
@@ -289,11 +311,20 @@ export class BoardRanking {
     // Begun before the truth is read: what changes meanwhile is carried into the swap.
     const token = await this.deps.cache.beginRebuild(view);
     const [{ epoch }] = await this.deps.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT nextval('board_epoch_seq') AS epoch`;
-    const entries = await this.allFromDatabase(view);
-    await this.deps.cache.rebuild(view, Number(epoch), entries, this.expireAt(view.periodInfo), token);
+    let players = 0;
+    const chunks = async function* (this: BoardRanking) {
+      for await (const chunk of this.readView(view)) {
+        if (this.closing) throw new Error('the server is stopping');
+        players += chunk.length;
+        yield chunk;
+      }
+    }.call(this);
+    await this.deps.cache.rebuild(view, Number(epoch), chunks, this.expireAt(view.periodInfo), token);
     this.noteSeq(view, Number(epoch) * EPOCH_FACTOR);
     this.deps.metrics.cacheRebuilds.inc({ reason });
-    this.deps.logger.info({ reason, view: viewId(view), players: entries.length, ms: Date.now() - started }, 'ranking cache view rebuilt from Postgres');
+    const seconds = (Date.now() - started) / 1000;
+    this.deps.metrics.cacheRebuildSeconds.observe(seconds);
+    this.deps.logger.info({ reason, view: viewId(view), players, ms: Math.round(seconds * 1000) }, 'ranking cache view rebuilt from Postgres');
     await this.publishChanged([view]);
   }
 
@@ -312,15 +343,24 @@ export class BoardRanking {
 
   async allFromDatabase(view: BoardView): Promise<BoardEntry[]> {
     const out: BoardEntry[] = [];
+    for await (const chunk of this.readView(view)) out.push(...chunk);
+    return out;
+  }
+
+  /** The view's visible entries, in chunks of REBUILD_CHUNK, in player id order. */
+  async *readView(view: BoardView): AsyncIterable<BoardEntry[]> {
     let after = '';
     for (;;) {
       const rows = await this.deps.prisma.$queryRaw<EntryRow[]>`
         SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq"
         FROM board_entries be JOIN players p ON p.id = be.player_id
-        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segmentColumn(view)} AND NOT be.hidden AND be.player_id > ${after}
+        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segmentColumn(view)} AND NOT be.hidden
+          -- Both sides of the join start at the key: with only the first, each chunk's merge join
+          -- walked the players from the start (a 1M board's chunks cost 150 ms each, growing).
+          AND be.player_id > ${after} AND p.id > ${after}
         ORDER BY be.player_id LIMIT ${REBUILD_CHUNK}`;
-      out.push(...rows.map(toEntry));
-      if (rows.length < REBUILD_CHUNK) return out;
+      if (rows.length) yield rows.map(toEntry);
+      if (rows.length < REBUILD_CHUNK) return;
       after = rows.at(-1)!.playerId;
     }
   }
