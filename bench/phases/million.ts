@@ -9,7 +9,7 @@ import { formatNoise, NoiseMeter } from '../lib/noise.js';
 import { cpuMs, nowMs, sleep } from '../lib/proc.js';
 import { percentile } from '../lib/stats.js';
 import { startServerFor, type BenchContext, type PhaseResult, type Row } from '../lib/context.js';
-import { ROOT } from '../lib/servers.js';
+import { rebuildsDone, ROOT } from '../lib/servers.js';
 
 /**
  * Million: a board of 1,000,000 players, loaded the way an operator would.
@@ -111,13 +111,6 @@ async function deletePrefix(prefix: string): Promise<number> {
   return deleted;
 }
 
-/** Startup rebuilds finished, from the server's /metrics. */
-async function startupRebuilds(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('scoreboard_cache_rebuilds_total{') && l.includes('reason="startup"'));
-  return line ? Number(line.split(' ').at(-1)) : 0;
-}
-
 function readOnce(client: GqlClient, kind: Kind, i: number): Promise<void> {
   const player = pick(i);
   if (kind === 'top10') {
@@ -196,7 +189,7 @@ export async function millionPhase(ctx: BenchContext): Promise<PhaseResult> {
     let warmMs: number | null = null;
     const watch = (async () => {
       while (nowMs() - t < 300_000) {
-        if ((await startupRebuilds(server.url).catch(() => 0)) > 0) return (warmMs = nowMs() - t);
+        if ((await rebuildsDone(server.url, 'startup').catch(() => 0)) > 0) return (warmMs = nowMs() - t);
         await sleep(100);
       }
       return null;
