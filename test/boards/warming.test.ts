@@ -129,6 +129,19 @@ describe.runIf(await realBackendsAvailable())('a view warming while the instance
     expect(credit.rank).toBe(PLAYERS); // tied with warm-02, who reached 20 first
     // Answered while the other instance still holds the rebuild: the view is still cold.
     expect(await instance.app.services.rankingCache.seq(view)).toBeNull();
+    // Around-me from Postgres at the bottom: the window shifts up to stay full, and the tie at 20
+    // keeps warm-02 (who reached it first) ahead, from either player.
+    for (const p of [id(1), id(2)]) {
+      const around = await query<{ leaderboardAround: { entries: { rank: number; score: number; player: { id: string } }[] } }>(AROUND, { p });
+      expect(around.leaderboardAround.entries.map((e) => [e.rank, e.player.id, e.score])).toEqual([
+        [26, id(5), 50],
+        [27, id(4), 40],
+        [28, id(3), 30],
+        [29, id(2), 20],
+        [30, id(1), 20],
+      ]);
+    }
+    expect(await instance.app.services.rankingCache.seq(view)).toBeNull();
 
     // The other instance finishes its rebuild with the truth it read before the credit.
     const [{ epoch }] = await db.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT nextval('board_epoch_seq') AS epoch`;

@@ -114,7 +114,64 @@ export class BoardRanking {
     const w = above + below + 1;
     const standing = await this.standingFromDatabase(view, playerId);
     const start = standing ? Math.max(0, Math.min(standing.position - 1 - above, standing.total - w)) : 0;
+    // Frozen positions are an index range already; a live view's window is walked from the player.
+    if (standing && !this.final(view)) {
+      const window = await this.windowFromDatabase(view, playerId, standing, start, w);
+      if (window) return window;
+    }
     return this.pageFromDatabase(view, start, w);
+  }
+
+  /**
+   * The live window around a visible player, by two keyset walks of the ranking index from
+   * the player's own entry (up, then down), each split at the player's score so every part is
+   * an index range: O(log n + w), where an OFFSET to the player's position reads every entry
+   * above them. Undefined for a hidden player (they are not in the window).
+   */
+  private async windowFromDatabase(view: ResolvedView, playerId: string, standing: CachedStanding, start: number, w: number): Promise<BoardPage | undefined> {
+    const segment = segmentColumn(view);
+    const [me] = await this.deps.prisma.$queryRaw<(BoardEntry & { hidden: boolean })[]>`
+      SELECT be.player_id AS "playerId", p.username, be.score::float8 AS score, be.reached_seq::float8 AS "reachedSeq", be.hidden
+      FROM board_entries be JOIN players p ON p.id = be.player_id
+      WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND be.player_id = ${playerId}`;
+    if (!me || me.hidden) return undefined;
+    const up = standing.position - 1 - start;
+    const down = Math.min(w - up - 1, standing.total - standing.position);
+    // As bigint parameters, so they compare with the columns as they are (and their index).
+    const score = BigInt(me.score);
+    const reached = BigInt(me.reachedSeq);
+    const [above, below] = await Promise.all([
+      up <= 0
+        ? []
+        : this.deps.prisma.$queryRaw<BoardEntry[]>`
+        SELECT x."playerId", p.username, x.score, x."reachedSeq" FROM (
+          (SELECT be.player_id AS "playerId", be.score::float8 AS score, be.reached_seq::float8 AS "reachedSeq" FROM board_entries be
+           WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden AND be.score = ${score} AND (be.reached_seq, be.player_id) < (${reached}, ${playerId})
+           ORDER BY be.reached_seq DESC, be.player_id DESC LIMIT ${up})
+          UNION ALL
+          (SELECT be.player_id, be.score::float8, be.reached_seq::float8 FROM board_entries be
+           WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden AND be.score > ${score}
+           ORDER BY be.score ASC, be.reached_seq DESC, be.player_id DESC LIMIT ${up})
+        ) x JOIN players p ON p.id = x."playerId"
+        ORDER BY x.score ASC, x."reachedSeq" DESC, x."playerId" DESC LIMIT ${up}`,
+      down <= 0
+        ? []
+        : this.deps.prisma.$queryRaw<BoardEntry[]>`
+        SELECT x."playerId", p.username, x.score, x."reachedSeq" FROM (
+          (SELECT be.player_id AS "playerId", be.score::float8 AS score, be.reached_seq::float8 AS "reachedSeq" FROM board_entries be
+           WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden AND be.score = ${score} AND (be.reached_seq, be.player_id) > (${reached}, ${playerId})
+           ORDER BY be.reached_seq, be.player_id LIMIT ${down})
+          UNION ALL
+          (SELECT be.player_id, be.score::float8, be.reached_seq::float8 FROM board_entries be
+           WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden AND be.score < ${score}
+           ORDER BY be.score DESC, be.reached_seq, be.player_id LIMIT ${down})
+        ) x JOIN players p ON p.id = x."playerId"
+        ORDER BY x.score DESC, x."reachedSeq", x."playerId" LIMIT ${down}`,
+    ]);
+    const entries: BoardEntry[] = [...above.reverse(), { playerId: me.playerId, username: me.username, score: me.score, reachedSeq: me.reachedSeq }, ...below];
+    const first = entries[0]!;
+    const ranks = await this.ranksFromDatabase(view, first.score);
+    return { seq: standing.seq, total: standing.total, entries: rankRun(entries, standing.position - above.length, ranks.competition, ranks.dense), prefixSeqs: [] };
   }
 
   /**
