@@ -315,11 +315,6 @@ export class BoardRanking {
     await Promise.allSettled([...this.rebuilding.values()]);
   }
 
-  /** True while a rebuild of the view runs in this process. */
-  rebuildRunning(view: BoardView): boolean {
-    return this.rebuilding.has(viewId(view));
-  }
-
   /** Rebuilds one view from Postgres once at a time per instance; concurrent callers share it. */
   scheduleRebuild(view: ResolvedView, reason: string): Promise<void> {
     const id = viewId(view);
