@@ -35,7 +35,9 @@ const config: CodegenConfig = {
     'packages/client/src/generated/': {
       documents: ['packages/client/src/operations.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false, gqlTagName: 'graphql' },
+      // Also hashed, with packages/client/src/generated/persisted-documents.json as the
+      // package's manifest (shipped in dist): its operations can be sent by id.
+      presetConfig: { fragmentMasking: false, gqlTagName: 'graphql', persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: {
         documentMode: 'string',
         emitLegacyCommonJSImports: false,

@@ -108,6 +108,8 @@ const EnvSchema = z
     JWT_MAX_AGE_SECONDS: positiveInt.default(86_400),
     JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
+    // Entries of the warm views that each reconcile run checks beyond the recent changes (0 = none).
+    RECONCILE_SWEEP_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(2_000),
     SHUTDOWN_GRACE_SECONDS: positiveInt.max(120).default(10),
     CORS_ORIGINS: csv,
     WS_ALLOWED_ORIGINS: csv,
@@ -204,7 +206,8 @@ export interface Config {
   };
   actionToken: { secret: Uint8Array; ttlSeconds: number };
   rateLimit: { actionsPerWindow: number; ticketsPerWindow: number; replaysPerWindow: number; windowSeconds: number };
-  leaderboard: { coalesceMs: number; reconcileIntervalSeconds: number };
+  /** `reconcileSweepEntries`: cache entries each reconcile run checks in its sweep of the warm views (0 = no sweep). */
+  leaderboard: { coalesceMs: number; reconcileIntervalSeconds: number; reconcileSweepEntries: number };
   /**
    * Trusted documents by sha256 (from TRUSTED_DOCUMENTS), or undefined when none
    * are configured; `only`: free-form operations are refused.
@@ -247,9 +250,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const production = env.NODE_ENV === 'production';
   let trustedDocuments: Config['trustedDocuments'];
   if (env.TRUSTED_DOCUMENTS) {
-    const loaded = loadTrustedDocuments(env.TRUSTED_DOCUMENTS);
-    if (typeof loaded === 'string') throw new ConfigError([`TRUSTED_DOCUMENTS: ${loaded}`]);
-    trustedDocuments = { path: env.TRUSTED_DOCUMENTS, documents: loaded, only: env.TRUSTED_DOCUMENTS_ONLY === 'true' };
+    // Several manifests (comma-separated: the app's own and the client package's, say) are one set.
+    const documents = new Map<string, string>();
+    for (const path of env.TRUSTED_DOCUMENTS.split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const loaded = loadTrustedDocuments(path);
+      if (typeof loaded === 'string') throw new ConfigError([`TRUSTED_DOCUMENTS: ${loaded}`]);
+      for (const [hash, document] of loaded) documents.set(hash, document);
+    }
+    trustedDocuments = { path: env.TRUSTED_DOCUMENTS, documents, only: env.TRUSTED_DOCUMENTS_ONLY === 'true' };
   }
   const devSecret = (name: string) => (production ? undefined : loadOrCreateDevSecret(env.DATA_DIR, name));
   const jwtSecret = env.JWT_SECRET ?? (env.JWT_JWKS_URL ? undefined : devSecret('jwt-secret'));
@@ -295,7 +305,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       replaysPerWindow: env.RATE_LIMIT_REPLAYS_PER_HOUR ?? env.RATE_LIMIT_ACTIONS_PER_HOUR * 10,
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
     },
-    leaderboard: { coalesceMs: env.LEADERBOARD_COALESCE_MS, reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS },
+    leaderboard: {
+      coalesceMs: env.LEADERBOARD_COALESCE_MS,
+      reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+      reconcileSweepEntries: env.RECONCILE_SWEEP_ENTRIES,
+    },
     trustedDocuments,
     responseCache: { entries: env.RESPONSE_CACHE_ENTRIES, maxAgeMs: env.RESPONSE_CACHE_MAX_AGE_MS },
     logLevel: env.LOG_LEVEL,

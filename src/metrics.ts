@@ -84,6 +84,17 @@ export function createMetrics() {
       registers: [registry],
     }),
     cacheRepairs: new Counter({ name: 'scoreboard_cache_repairs_total', help: 'Ranking cache entries repaired by reconcile', registers: [registry] }),
+    reconcileChecked: new Counter({
+      name: 'scoreboard_reconcile_entries_checked_total',
+      help: 'Ranking cache entries reconcile compared with Postgres: source = changes (players changed since the watermark) or sweep (the bounded slice of each warm view)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    reconcileWatermark: new Gauge({
+      name: 'scoreboard_reconcile_watermark',
+      help: "Highest change id (credit, void, import or audit event) that reconcile has checked and considers settled, as of this instance's last run",
+      registers: [registry],
+    }),
   };
 }
 

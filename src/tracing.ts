@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { RedisClient } from './db/redis.js';
 import type { Config } from './config.js';
 import type { PrismaClient } from './db/database.js';
+import type { SqlRunner } from './db/sql-runner.js';
 
 /**
  * OpenTelemetry tracing, off unless OTEL_TRACES_EXPORTER is set (config.tracing).
@@ -18,7 +19,7 @@ import type { PrismaClient } from './db/database.js';
  * the spans of the path that matters:
  *   HTTP request (server, W3C trace context from the caller)
  *     └ GraphQL operation ("mutation SubmitAction")
- *         ├ each SQL statement (Prisma, Postgres or PGlite alike)
+ *         ├ each SQL statement (Prisma or the plain runner, Postgres or PGlite alike)
  *         └ each Redis command
  * Spans are made by hand rather than by the pg/ioredis auto-instrumentations:
  * those patch modules as they are required, which misses ESM imports and
@@ -33,6 +34,8 @@ export interface Tracing {
   graphqlPlugin(): Plugin;
   /** The Prisma client, with a span per query. */
   traceDatabase(prisma: PrismaClient, system: string): PrismaClient;
+  /** The plain SQL runner (the write path), with a span per statement. */
+  traceSql(sql: SqlRunner, system: string): SqlRunner;
   /** Adds a span per command to this Redis client (not the subscriber: its commands never end). */
   traceRedis(redis: RedisClient): void;
   /** Exports what is buffered, then stops. */
@@ -61,6 +64,7 @@ export async function startTracing(config: Config['tracing'], options: TracingOp
     http: (req, res, handle) => traceHttp(tracer, req, res, handle),
     graphqlPlugin: () => graphqlPlugin(tracer),
     traceDatabase: (prisma, system) => traceDatabase(tracer, prisma, system),
+    traceSql: (sql, system) => traceSql(tracer, sql, system),
     traceRedis: (redis) => traceRedis(tracer, redis),
     async shutdown() {
       await sdk.shutdown();
@@ -194,6 +198,28 @@ function traceDatabase(tracer: Tracer, prisma: PrismaClient, system: string): Pr
     },
   });
   return traced as unknown as PrismaClient;
+}
+
+function traceSql(tracer: Tracer, sql: SqlRunner, system: string): SqlRunner {
+  return {
+    query<Row extends object>(text: string, params?: Parameters<SqlRunner['query']>[1]) {
+      // The statement with its placeholders: parameter values never reach a span.
+      const flat = text.replace(/\s+/g, ' ').trim();
+      const op = sqlOperation(flat);
+      const attributes: Attributes = { 'db.system.name': system, 'db.operation.name': op, 'db.query.text': flat };
+      return tracer.startActiveSpan(`${op} ${system}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+        try {
+          return await sql.query<Row>(text, params);
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
+      });
+    },
+  };
 }
 
 function traceRedis(tracer: Tracer, client: RedisClient) {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { expect, it } from 'vitest';
 import { MeDocument, UpsertActionTypeDocument } from '../sdk/generated/graphql.js';
-import { TICKET_AUDIENCE, TICKET_TYP } from '../src/resolvers/scoring/action-ticket.js';
+import { createHmac } from 'node:crypto';
+import { encodeTicketV2, TICKET_AUDIENCE, TICKET_TYP } from '../src/resolvers/scoring/action-ticket.js';
 import { codes, expectNoGraphQLErrors } from './support/app.js';
 import { auditChain, writes } from './support/audit.js';
 import { completeTask, issue, submit, submitRaw } from './support/play.js';
@@ -12,8 +13,24 @@ import { describeBackends } from './support/suite.js';
 describeBackends(
   'tamper-proof scoring',
   (f) => {
-    /** A ticket signed by us in the test, with the server's own key unless told otherwise. */
-    const forge = async (
+    /** A v2 ticket signed by us in the test, with the server's own key unless told otherwise. */
+    const forge = (claims: { sub: string; jti?: string; act?: string; ims?: number }, opts: { key?: Uint8Array; exp?: number } = {}) => {
+      const issuedAtMs = claims.ims ?? Date.now();
+      return encodeTicketV2(opts.key ?? f.app.config.actionToken.secret, {
+        playerId: claims.sub,
+        actionId: claims.jti ?? randomUUID(),
+        actionType: claims.act ?? 'COMPLETE_TASK',
+        issuedAtMs,
+        expiresAtMs: opts.exp !== undefined ? opts.exp * 1000 : issuedAtMs + 300_000,
+      });
+    };
+    /** A v2 ticket around any payload, correctly signed with the server's key (or another): for malformed claims. */
+    const signV2 = (payload: unknown, key: Uint8Array = f.app.config.actionToken.secret) => {
+      const signed = `v2.${Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)).toString('base64url')}`;
+      return `${signed}.${createHmac('sha256', key).update(signed).digest('base64url')}`;
+    };
+    /** A v1 (JWT) ticket, the format before v2, still accepted for one ticket lifetime after an instance starts. */
+    const forgeV1 = async (
       claims: { sub: string; jti?: string; act?: string; ims?: number },
       opts: { key?: Uint8Array; typ?: string; aud?: string; alg?: string; exp?: number } = {},
     ) =>
@@ -26,6 +43,10 @@ describeBackends(
         .setIssuedAt()
         .setExpirationTime(opts.exp ?? Math.floor(Date.now() / 1000) + 300)
         .sign(opts.key ?? f.app.config.actionToken.secret);
+    const jtiOf = (token: string): string => {
+      const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string };
+      return payload.jti;
+    };
 
     /** Submits and asserts the error code and that nothing at all was written. */
     async function rejected(token: string | undefined, input: { actionId: string; actionType: string; token: string }, code: string) {
@@ -67,13 +88,56 @@ describeBackends(
       expect(await writes(f.app)).toEqual(before);
     });
 
-    it('forged tickets: another key, alg none, HS/RS confusion, wrong typ/aud, tampered payload', async () => {
+    it('forged v2 tickets: another key, tampered payload or signature, wrong purpose, malformed claims or encoding', async () => {
       const p = await f.player('forger');
+      const actionId = randomUUID();
+      const input = (token: string) => ({ actionId, actionType: 'COMPLETE_TASK', token });
+      const now = Date.now();
+      const good = { aud: TICKET_AUDIENCE, sub: p.id, act: 'COMPLETE_TASK', jti: actionId, iat: now, exp: now + 300_000 };
+      // The control: this very payload, correctly signed, is accepted (at the end, so the others find nothing applied).
+      const control = signV2(good);
+      const cases: [string, string][] = [
+        ['another key', forge({ sub: p.id, jti: actionId }, { key: new TextEncoder().encode('k'.repeat(48)) })],
+        ['wrong purpose (aud)', signV2({ ...good, aud: 'scoreboard-api' })],
+        ['missing claim', signV2({ ...good, exp: undefined })],
+        ['extra claim', signV2({ ...good, pts: 1_000_000 })],
+        ['claim of the wrong type', signV2({ ...good, exp: String(good.exp) })],
+        ['actionId not a UUID', signV2({ ...good, jti: 'not-a-uuid' })],
+        ['expiry before issue', signV2({ ...good, exp: good.iat - 1 })],
+        ['payload not JSON', signV2('{"aud":')],
+        ['payload an array', signV2([good])],
+        ['no signature', control.split('.').slice(0, 2).join('.') + '.'],
+        ['short signature', control.slice(0, -4)],
+        ['signature not base64url', control.slice(0, -1) + '*'],
+        ['unknown version', 'v3' + control.slice(2)],
+        ['four parts', `${control}.x`],
+        ['garbage', 'abc.def.ghi'],
+        ['empty', ''],
+      ];
+      // Tampered: a real ticket with its payload edited (same signature), or its signature edited.
+      const real = await issue(f.app, p.token);
+      const [version, body, sig] = real.token.split('.') as [string, string, string];
+      const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
+      cases.push(['tampered payload', `${version}.${Buffer.from(JSON.stringify({ ...claims, iat: 0 })).toString('base64url')}.${sig}`]);
+      const flipped = Buffer.from(sig, 'base64url');
+      flipped.writeUInt8(flipped.readUInt8(0) ^ 1, 0);
+      cases.push(['tampered signature', `${version}.${body}.${flipped.toString('base64url')}`]);
+      for (const [name, token] of cases) {
+        const id = name.startsWith('tampered') ? real.actionId : actionId;
+        await rejected(p.token, { ...input(token), actionId: id }, 'INVALID_ACTION_TOKEN').catch((error: Error) => {
+          throw new Error(`${name}: ${error.message}`, { cause: error });
+        });
+      }
+      expect(await submit(f.at(1), p.token, input(control))).toMatchObject({ replayed: false, scoreDelta: 10 });
+    });
+
+    it('v1 (JWT) tickets from before the upgrade land within one ticket lifetime; forged ones do not', async () => {
+      const p = await f.player('upgrader');
       const actionId = randomUUID();
       const input = (token: string) => ({ actionId, actionType: 'COMPLETE_TASK', token });
       const { privateKey } = await generateKeyPair('RS256');
       const cases: [string, string][] = [
-        ['another key', await forge({ sub: p.id, jti: actionId }, { key: new TextEncoder().encode('k'.repeat(48)) })],
+        ['another key', await forgeV1({ sub: p.id, jti: actionId }, { key: new TextEncoder().encode('k'.repeat(48)) })],
         [
           'alg none',
           new UnsecuredJWT({ sub: p.id, jti: actionId, act: 'COMPLETE_TASK', ims: Date.now(), aud: TICKET_AUDIENCE, iss: 'scoreboard' })
@@ -93,21 +157,21 @@ describeBackends(
             .setExpirationTime('5m')
             .sign(privateKey),
         ],
-        ['wrong typ', await forge({ sub: p.id, jti: actionId }, { typ: 'JWT' })],
-        ['wrong aud', await forge({ sub: p.id, jti: actionId }, { aud: 'scoreboard-api' })],
+        ['wrong typ', await forgeV1({ sub: p.id, jti: actionId }, { typ: 'JWT' })],
+        ['wrong aud', await forgeV1({ sub: p.id, jti: actionId }, { aud: 'scoreboard-api' })],
       ];
-      // Tampered: a real ticket with its payload edited (bigger claims, same signature).
-      const real = await issue(f.app, p.token);
-      const [h, body, sig] = real.token.split('.');
-      const claims = JSON.parse(Buffer.from(body!, 'base64url').toString());
-      claims.act = 'COMPLETE_TASK';
-      claims.ims = 0;
-      cases.push(['tampered', `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`]);
-      cases.push(['garbage', 'abc.def.ghi']);
+      const v1 = await forgeV1({ sub: p.id, jti: actionId });
+      const [h, body, sig] = v1.split('.');
+      const claims = JSON.parse(Buffer.from(body!, 'base64url').toString()) as Record<string, unknown>;
+      cases.push(['tampered', `${h}.${Buffer.from(JSON.stringify({ ...claims, ims: 0 })).toString('base64url')}.${sig}`]);
       for (const [name, token] of cases) {
-        const id = name === 'tampered' ? real.actionId : actionId;
-        await rejected(p.token, { ...input(token), actionId: id }, 'INVALID_ACTION_TOKEN');
+        await rejected(p.token, input(token), 'INVALID_ACTION_TOKEN').catch((error: Error) => {
+          throw new Error(`${name}: ${error.message}`, { cause: error });
+        });
       }
+      // A genuine v1 ticket (the previous version's format, the server's key): credited once, then replayed.
+      expect(await submit(f.at(1), p.token, input(v1))).toMatchObject({ replayed: false, scoreDelta: 10 });
+      expect(await submit(f.app, p.token, input(v1))).toMatchObject({ replayed: true, scoreDelta: 10 });
     });
 
     it('a ticket is not a player JWT, and a player JWT is not a ticket', async () => {
@@ -154,9 +218,8 @@ describeBackends(
       const res2 = await f.app.raw({ query: 'mutation { issueActionToken(actionType: "RETIRED") { token } }' }, { token: p.token });
       expect(codes(await res2.json())).toEqual(['UNKNOWN_ACTION_TYPE']);
       // Disabled after the ticket was issued: nothing credited.
-      const typed = await forge({ sub: p.id, act: 'RETIRED' });
-      const claims = JSON.parse(Buffer.from(typed.split('.')[1]!, 'base64url').toString());
-      await rejected(p.token, { actionId: claims.jti, actionType: 'RETIRED', token: typed }, 'UNKNOWN_ACTION_TYPE');
+      const typed = forge({ sub: p.id, act: 'RETIRED' });
+      await rejected(p.token, { actionId: jtiOf(typed), actionType: 'RETIRED', token: typed }, 'UNKNOWN_ACTION_TYPE');
     });
 
     it("too fast for the type's minimum time: ACTION_TOO_FAST, and accepted once the time has passed", async () => {
@@ -171,13 +234,15 @@ describeBackends(
 
     it('expired ticket: ACTION_TOKEN_EXPIRED; but a retry of an applied action after expiry still gets its outcome', async () => {
       const p = await f.player('late');
-      const stale = await forge({ sub: p.id }, { exp: Math.floor(Date.now() / 1000) - 10 });
-      const jti = JSON.parse(Buffer.from(stale.split('.')[1]!, 'base64url').toString()).jti;
-      await rejected(p.token, { actionId: jti, actionType: 'COMPLETE_TASK', token: stale }, 'ACTION_TOKEN_EXPIRED');
+      const stale = forge({ sub: p.id, ims: Date.now() - 310_000 }, { exp: Math.floor(Date.now() / 1000) - 10 });
+      await rejected(p.token, { actionId: jtiOf(stale), actionType: 'COMPLETE_TASK', token: stale }, 'ACTION_TOKEN_EXPIRED');
+      // The same for a v1 ticket (within the upgrade window).
+      const staleV1 = await forgeV1({ sub: p.id }, { exp: Math.floor(Date.now() / 1000) - 10 });
+      await rejected(p.token, { actionId: jtiOf(staleV1), actionType: 'COMPLETE_TASK', token: staleV1 }, 'ACTION_TOKEN_EXPIRED');
 
       const exp = Math.floor(Date.now() / 1000) + 3;
-      const shortLived = await forge({ sub: p.id }, { exp });
-      const id = JSON.parse(Buffer.from(shortLived.split('.')[1]!, 'base64url').toString()).jti;
+      const shortLived = forge({ sub: p.id }, { exp });
+      const id = jtiOf(shortLived);
       const ticket = { actionId: id, actionType: 'COMPLETE_TASK', token: shortLived };
       const applied = await submit(f.app, p.token, ticket);
       await new Promise((r) => setTimeout(r, (exp + 1) * 1000 - Date.now() + 100)); // now it has expired
@@ -221,7 +286,7 @@ describeBackends(
       const t = await issue(f.app, a.token);
       await submit(f.app, a.token, t);
       // Only the server's key could mint this; it stands for a leaked key or a UUID collision.
-      const forged = await forge({ sub: b.id, jti: t.actionId });
+      const forged = forge({ sub: b.id, jti: t.actionId });
       await rejected(b.token, { actionId: t.actionId, actionType: 'COMPLETE_TASK', token: forged }, 'ACTION_ALREADY_USED');
     });
   },

@@ -16,10 +16,12 @@ import type { ProfileSummary } from '../lib/profile.js';
  * Memory: server RSS after connecting N (and delivering the trials) minus RSS
  * before, divided by N; same for raw ws.
  *
- * The server runs with LEADERBOARD_COALESCE_MS=0 here (see FANOUT_COALESCE_MS):
- * the coalescing window is a deliberate wait, not a fan-out cost.
+ * Coalescing included: the server runs with the bench's usual window (50 ms,
+ * as in production). Delivery is leading-edge, so a change after a quiet spell
+ * (each trial) goes out at once; the window only delays a change that follows
+ * another within it. BENCH_FANOUT_COALESCE_MS overrides it (0 = no window).
  */
-export const FANOUT_COALESCE_MS = process.env.BENCH_FANOUT_COALESCE_MS ?? '0';
+export const FANOUT_COALESCE_MS = process.env.BENCH_FANOUT_COALESCE_MS ?? '50';
 
 interface Trial {
   lastMs: number;

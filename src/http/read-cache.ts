@@ -64,6 +64,8 @@ const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'];
 const MAX_ENTRY_CHARS = 64 * 1024;
 /** Parsed operation types of documents seen over GET, bounded like the cache. */
 const MAX_PARSED = 1_000;
+/** POST bodies longer than this are answered but not kept (the body is the key). */
+const MAX_POST_KEY_CHARS = 8 * 1024;
 
 export async function createReadCache(services: Services): Promise<ReadCache> {
   const { config, metrics } = services;
@@ -146,6 +148,7 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       },
     },
     async handle(req, res, yoga) {
+      if (req.method === 'POST') return handlePost(req, res, yoga);
       if (req.method !== 'GET') return false;
       // Whatever Yoga answers a request with a JWT depends on who asks: never kept, never for a shared cache.
       const authorized = req.headers.authorization !== undefined;
@@ -157,11 +160,9 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       // variables): a hit costs no parsing at all. Spellings of the same request that
       // differ only in encoding are separate entries.
       const key = `${accept}\n${req.url}`;
-      const cached = maxEntries > 0 && !authorized ? entries.get(key) : undefined;
-      if (cached && cached.generation === generation && Date.now() - cached.storedAt <= maxAgeMs && (cached.byId || hasCsrfHeader(req))) {
+      const cached = authorized ? undefined : lookup(key);
+      if (cached && (cached.byId || hasCsrfHeader(req))) {
         hits.inc();
-        entries.delete(key); // most recently used last
-        entries.set(key, cached);
         send(req, res, cached);
         return true;
       }
@@ -196,17 +197,92 @@ export async function createReadCache(services: Services): Promise<ReadCache> {
       const contentType = response.headers.get('content-type') ?? 'application/json; charset=utf-8';
       if (!(response.status === 200 && /json/.test(contentType) && !hasErrors(body))) return passOn(res, response, body, false);
       const entry: Entry = { byId, generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: validator(body, resolved.query) };
-      // A write (here, or announced by the bus) while this read ran: answer it, keep it not.
-      if (maxEntries > 0 && startedIn === generation && body.length <= MAX_ENTRY_CHARS) {
-        entries.delete(key);
-        entries.set(key, entry);
-        if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
-        size.set(entries.size);
-      }
+      store(key, entry);
       send(req, res, entry);
       return true;
     },
   };
+
+  /** A current entry (of this generation, not too old), made the most recently used. */
+  function lookup(key: string): Entry | undefined {
+    const cached = maxEntries > 0 ? entries.get(key) : undefined;
+    if (!cached || cached.generation !== generation || Date.now() - cached.storedAt > maxAgeMs) return undefined;
+    entries.delete(key);
+    entries.set(key, cached);
+    return cached;
+  }
+
+  function store(key: string, entry: Entry) {
+    // A write (here, or announced by the bus) while this read ran: answer it, keep it not.
+    if (maxEntries === 0 || entry.generation !== generation || entry.body.length > MAX_ENTRY_CHARS) return;
+    entries.delete(key);
+    entries.set(key, entry);
+    if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    size.set(entries.size);
+  }
+
+  /**
+   * A POST of a public query, answered from the same cache. Taken over only when
+   * the headers say the answer is one JSON document nobody in particular asked
+   * for: no Authorization, a JSON body, and an Accept that allows no stream (so no
+   * subscription or incremental delivery can be on the way). Everything else is
+   * Yoga's, untouched. Once the body is read here, every outcome is answered here:
+   * a mutation or a refused document goes through Yoga with the same body, and
+   * Yoga's answer is passed on as it is (mutations empty the cache as always).
+   * POST answers carry no validators: HTTP caches do not keep POSTs.
+   */
+  async function handlePost(req: IncomingMessage, res: ServerResponse, yoga: GraphQLHandler): Promise<boolean> {
+    if (maxEntries === 0 || req.headers.authorization !== undefined) return false;
+    if (mediaType(req.headers['content-type']) !== 'application/json') return false;
+    const accept = req.headers.accept ?? '';
+    if (/text\/event-stream|multipart\/mixed/i.test(accept)) return false;
+    const raw = await readBody(req, config.http.maxRequestBytes);
+    if (raw === undefined) return false; // aborted: nobody to answer
+    const key = `POST\n${accept}\n${raw}`;
+    const cached = raw.length <= MAX_POST_KEY_CHARS ? lookup(key) : undefined;
+    if (cached) {
+      hits.inc();
+      sendPost(req, res, cached);
+      return true;
+    }
+    const query = postedQuery(raw);
+    if (query === undefined) return passOn(res, await executePost(req, yoga, raw), undefined);
+    misses.inc();
+    const startedIn = generation;
+    const response = await executePost(req, yoga, raw);
+    const body = await response.text();
+    const contentType = response.headers.get('content-type') ?? 'application/json; charset=utf-8';
+    if (!(response.status === 200 && /json/.test(contentType) && !hasErrors(body))) return passOn(res, response, body);
+    const entry: Entry = { byId: true, generation: startedIn, storedAt: Date.now(), status: 200, contentType, body, etag: '' };
+    if (raw.length <= MAX_POST_KEY_CHARS) store(key, entry);
+    sendPost(req, res, entry);
+    return true;
+  }
+
+  /** The query text of a posted public query (by text or trusted id); undefined for anything else (a mutation, a batch, junk). */
+  function postedQuery(raw: string): string | undefined {
+    let params: unknown;
+    try {
+      params = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
+    const { query, extensions, documentId, operationName } = params as Record<string, unknown>;
+    const resolved = trusted.resolve({
+      query: typeof query === 'string' ? query : undefined,
+      extensions,
+      documentId: typeof documentId === 'string' ? documentId : undefined,
+    });
+    if ('error' in resolved || typeof resolved.query !== 'string') return undefined;
+    const name = typeof operationName === 'string' && operationName !== '' ? operationName : undefined;
+    return operationType(resolved.query, name) === OperationTypeNode.QUERY ? resolved.query : undefined;
+  }
+
+  function sendPost(req: IncomingMessage, res: ServerResponse, entry: Entry) {
+    res.writeHead(entry.status, { 'content-type': entry.contentType, 'content-length': Buffer.byteLength(entry.body), vary: 'Origin', ...corsHeaders(req) });
+    res.end(entry.body);
+  }
 }
 
 function hasCsrfHeader(req: IncomingMessage): boolean {
@@ -215,28 +291,63 @@ function hasCsrfHeader(req: IncomingMessage): boolean {
 
 /** The GET through Yoga (as a fetch Request), with the CSRF header added for a request by id. */
 function execute(req: IncomingMessage, yoga: GraphQLHandler, byId: boolean): Promise<Response> {
+  const headers = requestHeaders(req);
+  if (byId) headers.set('x-graphql-yoga-csrf', 'trusted-document');
+  return Promise.resolve(yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'GET', headers }, { req } as never));
+}
+
+/**
+ * Yoga's answer as it is. A GET's is marked never to be stored by anyone
+ * (`authorized` says how); a POST's (`authorized` undefined) keeps Yoga's headers.
+ */
+async function passOn(res: ServerResponse, response: Response, body?: string, authorized?: boolean): Promise<true> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  if (authorized !== undefined) headers['cache-control'] = authorized ? 'private, no-store' : 'no-store';
+  res.writeHead(response.status, headers);
+  res.end(body ?? (await response.text()));
+  return true;
+}
+
+/** The POST through Yoga with the body already read here. */
+function executePost(req: IncomingMessage, yoga: GraphQLHandler, body: string): Promise<Response> {
+  return Promise.resolve(yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'POST', headers: requestHeaders(req), body }, { req } as never));
+}
+
+function requestHeaders(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (typeof value === 'string') headers.set(name, value);
     else if (Array.isArray(value)) headers.set(name, value.join(', '));
   }
-  if (byId) headers.set('x-graphql-yoga-csrf', 'trusted-document');
-  return Promise.resolve(yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'GET', headers }, { req } as never));
+  // The body is passed as a string: its length is recomputed.
+  headers.delete('content-length');
+  headers.delete('transfer-encoding');
+  return headers;
 }
 
-/** Yoga's answer as it is, never stored by anyone. */
-function passOn(res: ServerResponse, response: Response, body: string, authorized = false): true {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
-  headers['cache-control'] = authorized ? 'private, no-store' : 'no-store';
-  res.writeHead(response.status, headers);
-  res.end(body);
-  return true;
+/** The whole body as UTF-8, at most `max` bytes (the caller checked Content-Length); undefined if the client went away. */
+function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    req.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > max) return req.destroy();
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('close', () => resolve(undefined)); // after 'end', a no-op
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }
 
 async function forward(req: IncomingMessage, res: ServerResponse, yoga: GraphQLHandler, byId: boolean, authorized: boolean): Promise<true> {
-  const response = await execute(req, yoga, byId);
-  return passOn(res, response, await response.text(), authorized);
+  return passOn(res, await execute(req, yoga, byId), undefined, authorized);
 }
 
 function sha256(text: string): string {

@@ -65,6 +65,10 @@ export function attachWebSocket(
       // The JWT in connection_init is optional (the board is public), but when
       // given it must be valid, and it counts against the per-player cap.
       onConnect: async (ctx) => {
+        // The upgrade request is the largest object a connection would keep for its whole
+        // life, and nothing needs it after this point: the address was counted on
+        // connection and the JWT comes in connection_init. Let it go.
+        (ctx.extra as { request?: IncomingMessage }).request = undefined;
         const authorization = ctx.connectionParams?.authorization;
         if (authorization === undefined) return true;
         try {
@@ -91,7 +95,6 @@ export function attachWebSocket(
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
-          req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
         });

@@ -28,7 +28,7 @@ const TTL_SECONDS = 8;
 let unique = 0;
 const uid = (prefix: string) => `${prefix}-${process.pid}-${++unique}`;
 const indexAt = (ms: number, lengthMs: number) => Math.floor((ms - ANCHOR_MS) / lengthMs);
-const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { ims: number };
+const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number }; // v2 ticket: issue time in ms
 type Board = BoardChangedSubscription['leaderboardChanged'];
 const view = (b: Board) => ({ period: b.period.key, seq: b.seq, entries: b.entries.map((e) => `${e.position}:${e.player.id}:${e.score}`) });
 
@@ -60,7 +60,7 @@ describeBackends(
       const p = await f.player('boundary');
       await startOfPeriod(lengthMs);
       const ticket = await issue(f.app, p.token);
-      const issuedAt = claims(ticket.token).ims;
+      const issuedAt = claims(ticket.token).iat;
       const expected = indexAt(issuedAt, lengthMs);
       const endsAt = ANCHOR_MS + (expected + 1) * lengthMs;
       await waitFor(() => Date.now() > endsAt + 50, lengthMs * 2, 'the boundary');
@@ -104,7 +104,7 @@ describeBackends(
       for (let attempt = 1; index < 0; attempt++) {
         const start = await startOfPeriod(lengthMs, 0.2);
         tickets = await Promise.all(order.map((p, i) => issue(f.at(i), p.token)));
-        if (tickets.every((t) => indexAt(claims(t.token).ims, lengthMs) === start)) index = start;
+        if (tickets.every((t) => indexAt(claims(t.token).iat, lengthMs) === start)) index = start;
         else if (attempt >= 5) throw new Error('could not issue 8 tickets within one 3 s period in 5 tries');
       }
       for (const [i, p] of order.entries()) await submit(f.at(i + 1), p.token, tickets[i]!);

@@ -667,6 +667,25 @@ export function contract(name: string, make: () => Promise<ContractHarness>) {
       });
     });
 
+    describe('entries (point reads for reconcile)', () => {
+      it('null when cold; otherwise each asked player as all() reports them, undefined without an entry, in the order asked', async () => {
+        const v = V();
+        expect(await cache.entries(v, ['a'])).toBeNull();
+        await cache.rebuild(v, 1, FOUR);
+        const all = new Map((await cache.all(v)).map((e) => [e.playerId, e]));
+        expect(await cache.entries(v, ['d', 'zz', 'a'])).toEqual([all.get('d'), undefined, all.get('a')]);
+        expect(await cache.entries(v, ['d'])).toEqual([E('d', 10, 2)]);
+        // What repair compares against: a renamed, then voided-to-zero player.
+        await cache.rename('d', 'Dee');
+        expect(await cache.entries(v, ['d'])).toEqual([E('d', 10, 2, 'Dee')]);
+        await cache.apply(v, E('d', 0, 9));
+        expect(await cache.entries(v, ['d', 'c'])).toEqual([undefined, E('c', 30, 4)]);
+        // Hidden players are on no board.
+        await cache.hide(v, 'c');
+        expect(await cache.entries(v, ['c'])).toEqual([undefined]);
+      });
+    });
+
     describe('repair', () => {
       it('applies only when the current entry equals `seen`', async () => {
         const v = V();

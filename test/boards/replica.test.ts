@@ -8,7 +8,7 @@ import { issue, submit } from '../support/play.js';
 
 const ANCHOR_MS = Date.UTC(2026, 0, 1);
 const LENGTH_MS = 2_000;
-const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { ims: number };
+const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number }; // v2 ticket: issue time in ms
 
 /**
  * History reads (final standings, past periods) go to the read replica; a
@@ -37,7 +37,8 @@ describe.runIf(clusterBackendAvailable())('history reads on a read replica [clus
   };
 
   beforeAll(async () => {
-    backend = await createBackend('cluster', { ACTION_TOKEN_TTL_SECONDS: '1', RECONCILE_INTERVAL_SECONDS: '0' });
+    // The response cache off: every read here must reach the history reads it is about.
+    backend = await createBackend('cluster', { ACTION_TOKEN_TTL_SECONDS: '1', RECONCILE_INTERVAL_SECONDS: '0', RESPONSE_CACHE_ENTRIES: '0' });
     dbName = new URL(backend.env.DATABASE_URL!).pathname.slice(1);
     app = await startInstance(backend);
     const op = await app.token({ id: 'replica-op', roles: ['admin'] });
@@ -50,7 +51,7 @@ describe.runIf(clusterBackendAvailable())('history reads on a read replica [clus
     let index = -1;
     for (let attempt = 0; index < 0; attempt++) {
       const tickets = await Promise.all([0, 0, 0, 1, 1, 2].map((p) => issue(app, players[p]!.token)));
-      const periods = new Set(tickets.map((t) => Math.floor((claims(t.token).ims - ANCHOR_MS) / LENGTH_MS)));
+      const periods = new Set(tickets.map((t) => Math.floor((claims(t.token).iat - ANCHOR_MS) / LENGTH_MS)));
       if (periods.size === 1) {
         index = [...periods][0]!;
         for (const [i, p] of [0, 0, 0, 1, 1, 2].entries()) await submit(app, players[p]!.token, tickets[i]!);

@@ -17,6 +17,8 @@ const CONTRACT: Record<string, string> = {
   RATE_LIMITED: 'RateLimitedError',
   SERVICE_UNAVAILABLE: 'ServiceUnavailableError',
   INTERNAL_SERVER_ERROR: 'InternalServerError',
+  PERSISTED_QUERY_NOT_FOUND: 'PersistedQueryNotFoundError',
+  PERSISTED_QUERY_ONLY: 'PersistedQueryOnlyError',
 };
 
 describe('client errors', () => {

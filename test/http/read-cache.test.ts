@@ -1,8 +1,9 @@
 import { print } from 'graphql';
 import { expect, it } from 'vitest';
 import { BoardLeaderboardDocument, BoardsDocument, LeaderboardDocument, MeDocument } from '../../sdk/generated/graphql.js';
-import { waitFor, type Instance } from '../support/app.js';
+import { startInstance, waitFor, type Instance } from '../support/app.js';
 import { completeTask } from '../support/play.js';
+import { startRedisProxy } from '../support/redis-proxy.js';
 import { describeBackends } from '../support/suite.js';
 import { idOf, MANIFEST } from '../support/trusted.js';
 
@@ -20,6 +21,15 @@ async function getById(instance: Instance, doc: Parameters<typeof idOf>[0], vari
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
 }
+
+/** A POST as Apollo Client sends it by default: JSON, no Accept for streams. */
+async function post(instance: Instance, doc: Parameters<typeof print>[0], variables?: object, token?: string): Promise<Read> {
+  const res = await instance.raw({ query: print(doc), variables }, { token });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
+}
+
+const idsOf = (read: Read) => read.body!.data.leaderboard.entries.map((e: { player: { id: string } }) => e.player.id);
 
 async function metric(instance: Instance, name: string): Promise<number> {
   const text = await (await fetch(`${instance.url}/metrics`)).text();
@@ -137,10 +147,102 @@ describeBackends(
       expect(seen.body!.data.leaderboard.entries.map((e: { player: { id: string } }) => e.player.id)).toContain(player.id);
     });
 
+    it('a public POST query is answered from the cache too, and never older than a write on this instance', async () => {
+      const hits = await metric(f.app, 'scoreboard_response_cache_hits_total');
+      await waitFor(
+        async () => {
+          await post(f.app, LeaderboardDocument, { first: 50 });
+          return (await metric(f.app, 'scoreboard_response_cache_hits_total')) > hits;
+        },
+        10_000,
+        'a POST cache hit',
+      );
+      for (let i = 0; i < 3; i++) {
+        const player = await f.player(`poster${i}`);
+        await post(f.app, LeaderboardDocument, { first: 50 });
+        const written = await completeTask(f.app, player.token);
+        const after = await post(f.app, LeaderboardDocument, { first: 50 });
+        expect(after.status).toBe(200);
+        expect(after.body!.data.leaderboard.seq).toBeGreaterThanOrEqual(written.seq);
+        expect(idsOf(after)).toContain(player.id);
+      }
+    });
+
+    it('POSTs the cache must not keep go through as before: errors, mutations, viewers, streams', async () => {
+      const entries = await metric(f.app, 'scoreboard_response_cache_entries');
+      // An error: answered, not kept.
+      const refused = await post(f.app, BoardLeaderboardDocument, { board: 'no-such-board' });
+      expect(refused.body?.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+      // A mutation without a viewer: Yoga's own answer.
+      const anonymous = await f.app.raw({ query: 'mutation { issueActionToken(actionType: "COMPLETE_TASK") { actionId } }' });
+      expect((await anonymous.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      // Junk: Yoga's own answer.
+      const junk = await f.app.raw('{"query": ');
+      expect(junk.status).toBe(400);
+      // A viewer's read: theirs, never shared.
+      const alice = await f.player('alice-post');
+      const me = await post(f.app, MeDocument, undefined, alice.token);
+      expect(me.body?.data.me.id).toBe(alice.id);
+      expect(await metric(f.app, 'scoreboard_response_cache_entries')).toBeLessThanOrEqual(entries);
+      // A subscription over POST with SSE is a stream, as before.
+      const stream = await f.app.raw({ query: 'subscription { leaderboardChanged(first: 3) { seq } }' }, { headers: { accept: 'text/event-stream' } });
+      expect(stream.headers.get('content-type')).toMatch(/text\/event-stream/);
+      await stream.body?.cancel();
+    });
+
     it('memory is bounded: at most RESPONSE_CACHE_ENTRIES entries', async () => {
       for (const first of [1, 2, 3, 4]) await getById(f.app, LeaderboardDocument, { first });
       expect(await metric(f.app, 'scoreboard_response_cache_entries')).toBeLessThanOrEqual(3);
     });
   },
   { instances: 2, env: { TRUSTED_DOCUMENTS: MANIFEST, RESPONSE_CACHE_ENTRIES: '3', RESPONSE_CACHE_MAX_AGE_MS: '60000' } },
+);
+
+describeBackends(
+  'response cache: a write on this instance shows here without waiting for the bus',
+  (f) => {
+    it('with the bus held back, a read after a local write is fresh (GET and POST), a remote write is not seen until the notice arrives', async () => {
+      const proxy = await startRedisProxy(f.backend.env.REDIS_URL!);
+      // This instance reaches Redis through the proxy; the other one directly.
+      const here = await startInstance(f.backend, { REDIS_URL: proxy.url });
+      const there = await startInstance(f.backend);
+      try {
+        await waitFor(() => proxy.subscribers() > 0, 10_000, 'the bus subscribed');
+        const token = (id: string) => here.token({ id: f.playerId(id), username: id });
+        // The board as it stands, once the startup rebuilds are done and their notices arrived.
+        await completeTask(here, await token('first'));
+        await waitFor(async () => (await getById(here, LeaderboardDocument, { first: 100 })).body?.data.leaderboard.entries.length > 0, 10_000, 'a board');
+        proxy.hold();
+        const stale = { get: await getById(here, LeaderboardDocument, { first: 100 }), post: await post(here, LeaderboardDocument, { first: 100 }) };
+        // Served from the cache while the bus is held (the hit counter says so).
+        const hits = await metric(here, 'scoreboard_response_cache_hits_total');
+        await getById(here, LeaderboardDocument, { first: 100 });
+        await post(here, LeaderboardDocument, { first: 100 });
+        expect(await metric(here, 'scoreboard_response_cache_hits_total')).toBe(hits + 2);
+
+        // A write on the other instance: its notice is held, so this instance still answers from its cache.
+        const remote = await token('remote');
+        const remoteId = (await completeTask(there, remote)).player.id;
+        expect(idsOf(await getById(here, LeaderboardDocument, { first: 100 }))).not.toContain(remoteId);
+        expect(idsOf(await post(here, LeaderboardDocument, { first: 100 }))).not.toContain(remoteId);
+
+        // A write here: the next read here reflects it at once, by GET (a 200, not a 304) and by POST.
+        const local = await token('local');
+        const written = await completeTask(here, local);
+        const get = await getById(here, LeaderboardDocument, { first: 100 }, { 'if-none-match': stale.get.headers.get('etag')! });
+        expect(get.status).toBe(200);
+        expect(get.body!.data.leaderboard.seq).toBeGreaterThanOrEqual(written.seq);
+        expect(idsOf(get)).toContain(written.player.id);
+        const posted = await post(here, LeaderboardDocument, { first: 100 });
+        expect(posted.body!.data.leaderboard.seq).toBeGreaterThanOrEqual(written.seq);
+        expect(idsOf(posted)).toContain(written.player.id);
+        expect(posted.body!.data.leaderboard.seq).toBeGreaterThan(stale.post.body!.data.leaderboard.seq);
+      } finally {
+        proxy.release();
+        await Promise.allSettled([here.stop(), there.stop()]);
+        await proxy.close();
+      }
+    });
+  },
+  { only: ['real'], instances: 0, env: { TRUSTED_DOCUMENTS: MANIFEST, RESPONSE_CACHE_MAX_AGE_MS: '60000' } },
 );

@@ -250,7 +250,8 @@ for (const kind of ['embedded', 'real'] as BackendKind[]) {
       }
       // Every file above also holds valid rows for new players: had any been imported, these would differ.
       expect(await withInstance(async (instance) => sql(backend, instance, COUNTS))).toEqual(before);
-    });
+      // Six runs of the CLI, each a process start: on a loaded machine that alone can take a minute.
+    }, 240_000);
 
     if (kind === 'embedded') {
       it('refuses to open the embedded database while a server uses it', async () => {

@@ -1,4 +1,4 @@
-import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { createClient as createWsClient, type Client as WsClient, type Sink, type SubscribePayload } from 'graphql-ws';
 import { ErrorCode, errorFromGraphQL, NetworkError, ScoreboardError, type GraphQLErrorPayload } from './errors.js';
 import {
   ClientActionTypesDocument,
@@ -80,6 +80,15 @@ export interface ScoreboardClientOptions {
   fetch?: typeof fetch;
   /** How performAction retries one ticket. */
   retry?: RetryOptions;
+  /**
+   * Send this package's operations by id (trusted documents) instead of by text:
+   * smaller requests, and the only way to reach a server run with
+   * TRUSTED_DOCUMENTS_ONLY=true. The server must list this package's manifest
+   * (`@scoreboard/client/persisted-documents.json`) in TRUSTED_DOCUMENTS. If it
+   * answers PERSISTED_QUERY_NOT_FOUND, the client sends that operation's text
+   * once instead, and text from then on (default false).
+   */
+  trustedDocuments?: boolean;
 }
 
 export interface PerformActionOptions {
@@ -157,7 +166,35 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
   let generation = 0; // connections made so far: a new one means "resync"
   const connectionListeners = new Set<(state: ConnectionState) => void>();
 
+  // False once the server said it does not know this package's ids: text from then on.
+  let byId = options.trustedDocuments === true;
+
+  /** What to send for a document: its id while ids are in use, else its text. */
+  function payload(document: AnyDocument, variables: unknown): SubscribePayload {
+    const hash = byId ? documentHash(document) : undefined;
+    if (hash) return { query: '', variables: (variables ?? {}) as Record<string, unknown>, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } };
+    return { query: document.toString(), variables: (variables ?? {}) as Record<string, unknown> };
+  }
+
+  /** The server does not know this package's ids: say so once, then use text. */
+  function idsUnknown(errors: readonly GraphQLErrorPayload[] | undefined, sentById: boolean): boolean {
+    if (!sentById || errors?.[0]?.extensions?.code !== ErrorCode.PERSISTED_QUERY_NOT_FOUND) return false;
+    byId = false;
+    return true;
+  }
+
   async function request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R> {
+    const sentById = byId;
+    try {
+      return await requestOnce(document, variables);
+    } catch (error) {
+      // Nothing ran (the server refused the id before executing): the text is safe to send.
+      if (error instanceof ScoreboardError && idsUnknown(error.errors, sentById)) return requestOnce(document, variables);
+      throw error;
+    }
+  }
+
+  async function requestOnce<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R> {
     const token = await options.getToken();
     let response: Response;
     try {
@@ -168,7 +205,7 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
           accept: 'application/graphql-response+json, application/json',
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
-        body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
+        body: JSON.stringify(payload(document, variables)),
       });
     } catch (error) {
       throw new NetworkError(`Cannot reach ${options.url}: ${(error as Error).message}`, undefined, { cause: error });
@@ -259,31 +296,44 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
   }
 
   /** A subscription on the shared socket: every event to `onData`, errors to onError. */
-  function watch<D>(query: string, variables: object, onData: (data: D) => void, opts: WatchOptions): () => void {
+  function watch<D>(document: AnyDocument, variables: object, onData: (data: D) => void, opts: WatchOptions): () => void {
     let stopped = false;
     if (opts.onConnection) connectionListeners.add(opts.onConnection);
-    const dispose = socket().subscribe<D>(
-      { query, variables: variables as Record<string, unknown> },
-      {
-        next: (result) => {
-          if (stopped) return;
-          if (result.errors?.length) opts.onError?.(errorFromGraphQL(result.errors));
-          else if (result.data) onData(result.data);
-        },
-        error: (error) => {
-          if (stopped) return;
-          opts.onError?.(
-            Array.isArray(error) ? errorFromGraphQL(error as GraphQLErrorPayload[]) : new NetworkError(`The subscription stopped: ${describe(error)}`, undefined, { cause: error }),
-          );
-        },
-        complete: () => {},
+    const dispose = subscribe<D>(document, variables, {
+      next: (result) => {
+        if (stopped) return;
+        if (result.errors?.length) opts.onError?.(errorFromGraphQL(result.errors));
+        else if (result.data) onData(result.data);
       },
-    );
+      error: (error) => {
+        if (stopped) return;
+        opts.onError?.(
+          Array.isArray(error) ? errorFromGraphQL(error as GraphQLErrorPayload[]) : new NetworkError(`The subscription stopped: ${describe(error)}`, undefined, { cause: error }),
+        );
+      },
+      complete: () => {},
+    });
     return () => {
       stopped = true;
       if (opts.onConnection) connectionListeners.delete(opts.onConnection);
       dispose();
     };
+  }
+
+  /**
+   * A subscription on the shared socket, by id while ids are in use. An id the
+   * server does not know is refused before anything runs: subscribed again by text.
+   */
+  function subscribe<D>(document: AnyDocument, variables: unknown, sink: Sink<{ data?: D | null; errors?: readonly GraphQLErrorPayload[] }>): () => void {
+    const sentById = byId;
+    let dispose = socket().subscribe<D>(payload(document, variables), {
+      ...sink,
+      error: (error) => {
+        if (Array.isArray(error) && idsUnknown(error as GraphQLErrorPayload[], sentById)) dispose = socket().subscribe<D>(payload(document, variables), sink as Sink);
+        else sink.error(error);
+      },
+    } as Sink);
+    return () => dispose();
   }
 
   function emit(state: ConnectionState) {
@@ -318,39 +368,35 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
     },
 
     watchLeaderboard(args, onBoard, opts = {}) {
-      const client = socket();
       let lastSeq = -Infinity;
       let deliveredOn = -1; // the connection the last board came on
       let stopped = false;
       if (opts.onConnection) connectionListeners.add(opts.onConnection);
-      const dispose = client.subscribe<{ leaderboardChanged: Leaderboard }>(
-        { query: ClientLeaderboardChangedDocument.toString(), variables: args },
-        {
-          next: (result) => {
-            if (stopped) return;
-            if (result.errors?.length) {
-              opts.onError?.(errorFromGraphQL(result.errors));
-              return;
-            }
-            const board = result.data?.leaderboardChanged;
-            if (!board) return;
-            // A newer board always; after a reconnect, the snapshot too if it is as new
-            // (a resync); never an older one (a lagging instance, an out-of-order event).
-            const resync = deliveredOn !== generation && board.seq >= lastSeq;
-            if (board.seq <= lastSeq && !resync) return;
-            lastSeq = board.seq;
-            deliveredOn = generation;
-            onBoard(board);
-          },
-          error: (error) => {
-            if (stopped) return;
-            opts.onError?.(
-              Array.isArray(error) ? errorFromGraphQL(error as GraphQLErrorPayload[]) : new NetworkError(`The live board stopped: ${describe(error)}`, undefined, { cause: error }),
-            );
-          },
-          complete: () => {},
+      const dispose = subscribe<{ leaderboardChanged: Leaderboard }>(ClientLeaderboardChangedDocument, args, {
+        next: (result) => {
+          if (stopped) return;
+          if (result.errors?.length) {
+            opts.onError?.(errorFromGraphQL(result.errors));
+            return;
+          }
+          const board = result.data?.leaderboardChanged;
+          if (!board) return;
+          // A newer board always; after a reconnect, the snapshot too if it is as new
+          // (a resync); never an older one (a lagging instance, an out-of-order event).
+          const resync = deliveredOn !== generation && board.seq >= lastSeq;
+          if (board.seq <= lastSeq && !resync) return;
+          lastSeq = board.seq;
+          deliveredOn = generation;
+          onBoard(board);
         },
-      );
+        error: (error) => {
+          if (stopped) return;
+          opts.onError?.(
+            Array.isArray(error) ? errorFromGraphQL(error as GraphQLErrorPayload[]) : new NetworkError(`The live board stopped: ${describe(error)}`, undefined, { cause: error }),
+          );
+        },
+        complete: () => {},
+      });
       return () => {
         stopped = true;
         if (opts.onConnection) connectionListeners.delete(opts.onConnection);
@@ -383,11 +429,11 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
     },
 
     watchMyStanding(args, onChange, opts = {}) {
-      return watch<ClientMyStandingChangedSubscription>(ClientMyStandingChangedDocument.toString(), args, (d) => onChange(d.myStandingChanged), opts);
+      return watch<ClientMyStandingChangedSubscription>(ClientMyStandingChangedDocument, args, (d) => onChange(d.myStandingChanged), opts);
     },
 
     watchAchievements(onUnlock, opts = {}) {
-      return watch<ClientAchievementUnlockedSubscription>(ClientAchievementUnlockedDocument.toString(), {}, (d) => onUnlock(d.achievementUnlocked), opts);
+      return watch<ClientAchievementUnlockedSubscription>(ClientAchievementUnlockedDocument, {}, (d) => onUnlock(d.achievementUnlocked), opts);
     },
 
     async close() {
@@ -432,4 +478,13 @@ function describe(error: unknown): string {
   const close = error as { code?: number; reason?: string };
   if (typeof close?.code === 'number') return `closed ${close.code}${close.reason ? ` ${close.reason}` : ''}`;
   return String(error);
+}
+
+/** A generated document: its text, and the id codegen gave it (`__meta__.hash`). */
+type AnyDocument = { toString(): string };
+
+/** The sha256 id codegen gave a document (`sha256:<hex>`), as the bare hex. */
+function documentHash(document: AnyDocument): string | undefined {
+  const hash = (document as unknown as { __meta__?: { hash?: unknown } }).__meta__?.hash;
+  return typeof hash === 'string' ? hash.replace(/^sha256:/, '') : undefined;
 }

@@ -27,6 +27,10 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** A backing store is down; safe to retry, nothing was applied. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** An operation sent by id that the server's trusted-documents manifest does not list. */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** The server runs only trusted documents (TRUSTED_DOCUMENTS_ONLY): an operation sent as text is refused. */
+  PERSISTED_QUERY_ONLY: 'PERSISTED_QUERY_ONLY',
   /** Anything unexpected; the details are in the server's log only. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** No GraphQL answer: the connection failed or was cut, or a proxy answered instead. */
@@ -93,6 +97,12 @@ export class NotFoundError extends ScoreboardError {
 export class PlayerBannedError extends ScoreboardError {
   override name = 'PlayerBannedError';
 }
+export class PersistedQueryNotFoundError extends ScoreboardError {
+  override name = 'PersistedQueryNotFoundError';
+}
+export class PersistedQueryOnlyError extends ScoreboardError {
+  override name = 'PersistedQueryOnlyError';
+}
 export class ServiceUnavailableError extends ScoreboardError {
   override name = 'ServiceUnavailableError';
 }
@@ -141,6 +151,8 @@ const CLASSES: Record<Exclude<ErrorCode, 'NETWORK_ERROR' | 'RATE_LIMITED'>, new 
   ACTION_TOO_FAST: ActionTooFastError,
   NOT_FOUND: NotFoundError,
   PLAYER_BANNED: PlayerBannedError,
+  PERSISTED_QUERY_NOT_FOUND: PersistedQueryNotFoundError,
+  PERSISTED_QUERY_ONLY: PersistedQueryOnlyError,
   SERVICE_UNAVAILABLE: ServiceUnavailableError,
   INTERNAL_SERVER_ERROR: InternalServerError,
 };

@@ -291,6 +291,15 @@ export class MemoryRankingCache implements RankingCache {
     return (this.warm(view)?.board ?? []).map((e) => ({ ...e }));
   }
 
+  async entries(view: BoardView, playerIds: string[]) {
+    const v = this.warm(view);
+    if (!v) return null;
+    return playerIds.map((id) => {
+      const e = v.byId.get(id);
+      return e && { ...e };
+    });
+  }
+
   async rebuild(view: BoardView, epoch: number, entries: RebuildEntries, expireAtMs?: number | null, token?: string) {
     const id = viewId(view);
     token ??= this.begin(view);

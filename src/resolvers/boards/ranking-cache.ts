@@ -104,8 +104,14 @@ export interface RankingCache {
   standing(view: BoardView, playerId: string): Promise<CachedStanding | undefined | null>;
   /** Current seq of the view; null when cold. */
   seq(view: BoardView): Promise<number | null>;
-  /** Every cached entry of a view (for reconcile). */
+  /** Every cached entry of a view (tests and tools; reconcile reads points and slices). */
   all(view: BoardView): Promise<BoardEntry[]>;
+  /**
+   * The entries of these players, as `all` reports them (undefined: no entry),
+   * in the order asked, read in one atomic step; null when the view is cold.
+   * O(k log n): reconcile's point reads.
+   */
+  entries(view: BoardView, playerIds: string[]): Promise<(BoardEntry | undefined)[] | null>;
   /**
    * Notes, from now on, which players change on the view, so that a rebuild
    * whose truth is read after this call keeps their newer states. Returns the

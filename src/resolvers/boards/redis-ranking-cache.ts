@@ -300,6 +300,28 @@ if redis.call('EXISTS', KEYS[5]) == 0 then return false end
 return standing(ARGV[1], currentSeq())
 `;
 
+// ARGV: playerIds. Per player {member, score, name} as all() reports them ('' = no entry): one
+// atomic read, so a repair compares against a state that existed.
+const ENTRIES = `${COMMON}
+if redis.call('EXISTS', KEYS[5]) == 0 then return false end
+local out = {}
+for i = 1, #ARGV do
+  local id = ARGV[i]
+  local m = redis.call('HGET', KEYS[2], id)
+  local s = m and redis.call('ZSCORE', KEYS[1], m)
+  if s then
+    out[#out + 1] = m
+    out[#out + 1] = s
+    out[#out + 1] = redis.call('HGET', KEYS[3], id) or id
+  else
+    out[#out + 1] = ''
+    out[#out + 1] = ''
+    out[#out + 1] = ''
+  end
+end
+return out
+`;
+
 // ARGV: playerId, seen member ('' = absent), seen score, seen username, truth score,
 // truth member, truth username. Only a warm view whose entry still equals `seen`
 // (member, score and name, as all() reports them) is repaired.
@@ -350,6 +372,7 @@ type Scripted = RedisClient & {
   boardAround(...args: (string | number)[]): Promise<Reply | null>;
   boardStanding(...args: (string | number)[]): Promise<Reply | null>;
   boardRepair(...args: (string | number)[]): Promise<number>;
+  boardEntries(...args: (string | number)[]): Promise<string[] | null>;
   boardRename(...args: (string | number)[]): Promise<number>;
 };
 
@@ -373,6 +396,7 @@ export class RedisRankingCache implements RankingCache {
       boardAround: AROUND,
       boardStanding: STANDING,
       boardRepair: REPAIR,
+      boardEntries: ENTRIES,
       boardRename: RENAME,
     };
     for (const [name, lua] of Object.entries(scripts)) {
@@ -438,6 +462,16 @@ export class RedisRankingCache implements RankingCache {
       out.push({ playerId, reachedSeq, score: -Number(flat[i + 1]), username: names[playerId] ?? playerId });
     }
     return out;
+  }
+
+  async entries(view: BoardView, playerIds: string[]) {
+    const flat = await this.redis.boardEntries(...this.keys(view), ...playerIds);
+    if (flat === null) return null;
+    return playerIds.map((playerId, i): BoardEntry | undefined => {
+      const m = flat[3 * i]!;
+      if (m === '') return undefined;
+      return { playerId, reachedSeq: parseMember(m).reachedSeq, score: -Number(flat[3 * i + 1]), username: flat[3 * i + 2]! };
+    });
   }
 
   /**

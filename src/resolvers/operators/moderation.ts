@@ -77,6 +77,8 @@ export async function changeVisibility(services: Services, operator: PlayerIdent
     });
     return { visible, changed: wasVisible !== visible, touched, username: old.username };
   });
+  // In force here at once: the next ticket on this instance reads the new flag (others: within 1 s).
+  if (change === 'BAN' || change === 'UNBAN') services.players.banChanged(playerId);
   services.metrics.moderationActions.inc({ kind: change });
   services.logger.info({ actor: operator.playerId, player: playerId, change, reason }, 'player moderation');
   if (result.changed) {

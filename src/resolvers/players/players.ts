@@ -2,6 +2,7 @@ import type { PlayerIdentity } from '../../auth/player-jwt.js';
 import type { PrismaClient } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { RankingCache } from '../boards/ranking-cache.js';
+import { BanFlags } from './ban-flags.js';
 
 /**
  * Players exist from their first authenticated request, with the username and
@@ -10,9 +11,12 @@ import type { RankingCache } from '../boards/ranking-cache.js';
  * when the identity provider renames someone or an attribute changes).
  */
 const MAX_REMEMBERED = 100_000;
+/** API: every moderation change is in force on every instance within 1 s. */
+const BAN_FLAG_MAX_AGE_MS = 1_000;
 
 export class PlayerDirectory {
   private readonly remembered = new Map<string, string>();
+  private readonly banFlags = new BanFlags({ maxAgeMs: BAN_FLAG_MAX_AGE_MS, maxEntries: MAX_REMEMBERED });
 
   constructor(private readonly deps: { prisma: PrismaClient; cache: RankingCache; logger: Logger }) {}
 
@@ -38,10 +42,20 @@ export class PlayerDirectory {
     this.remembered.delete(playerId);
   }
 
-  /** Whether an operator banned the player (read from Postgres each time: a ban is in force at once). */
-  async banned(playerId: string): Promise<boolean> {
-    const [row] = await this.deps.prisma.$queryRaw<{ banned: boolean }[]>`SELECT banned FROM players WHERE id = ${playerId}`;
-    return row?.banned === true;
+  /**
+   * Whether an operator banned the player: read from Postgres at most once a
+   * second per player (see BanFlags), at once after a ban or unban here.
+   */
+  banned(playerId: string): Promise<boolean> {
+    return this.banFlags.banned(playerId, async (id) => {
+      const [row] = await this.deps.prisma.$queryRaw<{ banned: boolean }[]>`SELECT banned FROM players WHERE id = ${id}`;
+      return row?.banned === true;
+    });
+  }
+
+  /** A ban or unban of this player was committed on this instance. */
+  banChanged(playerId: string): void {
+    this.banFlags.forget(playerId);
   }
 
   /** A player's stored attribute (as of their last authenticated request). */

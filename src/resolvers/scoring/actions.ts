@@ -5,10 +5,10 @@ import { GLOBAL_BOARD, type BoardDefinition } from '../boards/definitions.js';
 import { periodByKey } from '../boards/periods.js';
 import type { ResolvedView } from '../boards/ranking.js';
 import { viewId, type CachedStanding } from '../boards/ranking-cache.js';
-import type { CreditUnlock } from './credit.js';
 import { ticketExpired } from './action-ticket.js';
 import { checkActionTypeCode } from './action-types.js';
-import { creditAction, planCredit, type CreditOutcome } from './credit.js';
+import { creditAction, findCredit, planCredit, type AppliedCredit, type CreditOutcome, type CreditUnlock } from './credit.js';
+import { UNIQUE_VIOLATION, sqlState } from '../../db/sql-runner.js';
 
 /**
  * Tamper-proof scoring. A player gains only the points the server's table
@@ -68,20 +68,26 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
     throw invalidActionToken('The action ticket does not match actionType/actionId');
   }
 
-  // A retry of an action already applied gets its original outcome, even after the ticket expired.
-  const previous = await findCredit(services, input.actionId);
-  if (previous) {
-    // Replays are answered without crediting, but each still costs reads: a generous quota of their own.
-    await enforceLimit(services, 'replay', viewer.playerId);
+  // The replay lookup is part of the credit statement. A refusal before it is
+  // checked against the audit first: a retry of an action applied earlier gets
+  // its original outcome even after the ticket expired, the type was disabled
+  // or the quota filled up.
+  const refuseUnlessApplied = async (refusal: unknown): Promise<SubmitActionResult> => {
+    const previous = await findCredit(services.sql, input.actionId);
+    if (!previous) throw refusal;
     return replayOutcome(services, viewer, input, previous);
+  };
+  try {
+    if (ticket.expired) throw ticketExpired();
+    const type = await services.actionTypes.enabled(input.actionType);
+    if (Date.now() - ticket.issuedAtMs < type.minSeconds * 1000) {
+      throw new AppError('ACTION_TOO_FAST', `Actions of type ${type.code} take at least ${type.minSeconds}s`);
+    }
+    await enforceLimit(services, 'action', viewer.playerId);
+  } catch (refusal) {
+    if (!(refusal instanceof AppError)) throw refusal;
+    return refuseUnlessApplied(refusal);
   }
-
-  if (ticket.expired) throw ticketExpired();
-  const type = await services.actionTypes.enabled(input.actionType);
-  if (Date.now() - ticket.issuedAtMs < type.minSeconds * 1000) {
-    throw new AppError('ACTION_TOO_FAST', `Actions of type ${type.code} take at least ${type.minSeconds}s`);
-  }
-  await enforceLimit(services, 'action', viewer.playerId);
   await services.players.ensure(viewer);
 
   let outcome: CreditOutcome | undefined;
@@ -94,7 +100,7 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
       // boundary and redeemed after it counts in the earlier period.
       boards = await services.definitions.list();
       plan = planCredit(boards, input.actionType, ticket.issuedAtMs, viewer.attributes);
-      outcome = await creditAction(services.prisma, {
+      outcome = await creditAction(services.sql, {
         playerId: viewer.playerId,
         actionId: input.actionId,
         actionType: input.actionType,
@@ -106,10 +112,11 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     // Lost the race against a concurrent copy of the same ticket: that one applied it.
-    const winner = await findCredit(services, input.actionId);
+    const winner = await findCredit(services.sql, input.actionId);
     if (!winner) throw error;
     return replayOutcome(services, viewer, input, winner);
   }
+  if (outcome?.kind === 'applied-before') return replayOutcome(services, viewer, input, outcome.credit);
   if (!outcome || outcome.kind === 'stale') {
     throw new AppError('SERVICE_UNAVAILABLE', 'Board definitions kept changing; safe to retry (nothing was credited)');
   }
@@ -166,27 +173,13 @@ export async function submitAction(services: Services, viewer: PlayerIdentity, i
   };
 }
 
-interface AppliedCredit {
-  playerId: string;
-  actionType: string;
-  delta: number;
-  newScore: bigint;
-  entries: { board: string; period: string; segment: string | null }[];
-}
-
-/** The credit of an action, if applied. On every submit, hence plain SQL (a model query costs more CPU). */
-async function findCredit(services: Services, actionId: string): Promise<AppliedCredit | undefined> {
-  const rows = await services.prisma.$queryRaw<AppliedCredit[]>`
-    SELECT player_id AS "playerId", action_type AS "actionType", delta, new_score AS "newScore", entries
-    FROM action_credits WHERE action_id = ${actionId}::uuid`;
-  return rows[0];
-}
-
 /** The original outcome; standings are the player's standings now on the entries the credit touched. */
 async function replayOutcome(services: Services, viewer: PlayerIdentity, input: SubmitActionInput, credit: AppliedCredit): Promise<SubmitActionResult> {
   if (credit.playerId !== viewer.playerId || credit.actionType !== input.actionType) {
     throw new AppError('ACTION_ALREADY_USED', 'This actionId was already used for another player or action type');
   }
+  // Replays are answered without crediting, but each still costs reads: a generous quota of their own.
+  await enforceLimit(services, 'replay', viewer.playerId);
   services.metrics.replays.inc();
   const player = await services.prisma.player.findUniqueOrThrow({ where: { id: viewer.playerId } });
   const standings: StandingResult[] = [];
@@ -240,6 +233,7 @@ function playerBanned(): AppError {
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } };
   return (
+    sqlState(error) === UNIQUE_VIOLATION ||
     e?.code === 'P2002' ||
     e?.meta?.code === '23505' ||
     e?.meta?.driverAdapterError?.cause?.originalCode === '23505' ||

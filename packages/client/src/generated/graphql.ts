@@ -264,7 +264,7 @@ export const ClientLeaderboardDocument = new TypedDocumentString(`
       username
     }
   }
-}`) as unknown as TypedDocumentString<ClientLeaderboardQuery, ClientLeaderboardQueryVariables>;
+}`, {"hash":"sha256:43c01d95015b9e355933de5d8afcf342f41d8b684cbdc19de9fcfb83e3daaa74"}) as unknown as TypedDocumentString<ClientLeaderboardQuery, ClientLeaderboardQueryVariables>;
 export const ClientLeaderboardAroundDocument = new TypedDocumentString(`
     query ClientLeaderboardAround($board: ID = "global", $period: String, $segment: String, $player: ID, $above: Int = 5, $below: Int = 5, $rankMode: RankMode = ORDINAL) {
   leaderboardAround(
@@ -303,7 +303,7 @@ export const ClientLeaderboardAroundDocument = new TypedDocumentString(`
       username
     }
   }
-}`) as unknown as TypedDocumentString<ClientLeaderboardAroundQuery, ClientLeaderboardAroundQueryVariables>;
+}`, {"hash":"sha256:b382a87183a95164e6ab747f3e3ee6c5ce4fe6b984a9c4afc244d9e97244cc5c"}) as unknown as TypedDocumentString<ClientLeaderboardAroundQuery, ClientLeaderboardAroundQueryVariables>;
 export const ClientMeDocument = new TypedDocumentString(`
     query ClientMe {
   me {
@@ -313,7 +313,7 @@ export const ClientMeDocument = new TypedDocumentString(`
     rank
   }
 }
-    `) as unknown as TypedDocumentString<ClientMeQuery, ClientMeQueryVariables>;
+    `, {"hash":"sha256:94805242332d32dc86dae4dab8121e189c3cc9864ea68ec9caaf57a036458245"}) as unknown as TypedDocumentString<ClientMeQuery, ClientMeQueryVariables>;
 export const ClientActionTypesDocument = new TypedDocumentString(`
     query ClientActionTypes {
   actionTypes {
@@ -322,7 +322,7 @@ export const ClientActionTypesDocument = new TypedDocumentString(`
     minSeconds
   }
 }
-    `) as unknown as TypedDocumentString<ClientActionTypesQuery, ClientActionTypesQueryVariables>;
+    `, {"hash":"sha256:3991531736adcae5dd7b267f0aac773a58cee68a79cd311f1200d25a1884c56d"}) as unknown as TypedDocumentString<ClientActionTypesQuery, ClientActionTypesQueryVariables>;
 export const ClientIssueActionTokenDocument = new TypedDocumentString(`
     mutation ClientIssueActionToken($actionType: String!) {
   issueActionToken(actionType: $actionType) {
@@ -332,7 +332,7 @@ export const ClientIssueActionTokenDocument = new TypedDocumentString(`
     expiresAt
   }
 }
-    `) as unknown as TypedDocumentString<ClientIssueActionTokenMutation, ClientIssueActionTokenMutationVariables>;
+    `, {"hash":"sha256:187931617ded68e56b7082a37282ebcf18dc649032283f8742aee55f08ca5a1f"}) as unknown as TypedDocumentString<ClientIssueActionTokenMutation, ClientIssueActionTokenMutationVariables>;
 export const ClientSubmitActionDocument = new TypedDocumentString(`
     mutation ClientSubmitAction($input: SubmitActionInput!) {
   submitAction(input: $input) {
@@ -368,7 +368,7 @@ export const ClientSubmitActionDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ClientSubmitActionMutation, ClientSubmitActionMutationVariables>;
+    `, {"hash":"sha256:6af62a0e61578517589ea57ed66779bf2aa9ceb4cee0cb7b989bb3aeee3cc740"}) as unknown as TypedDocumentString<ClientSubmitActionMutation, ClientSubmitActionMutationVariables>;
 export const ClientLeaderboardChangedDocument = new TypedDocumentString(`
     subscription ClientLeaderboardChanged($board: ID = "global", $period: String, $segment: String, $first: Int = 10, $rankMode: RankMode = ORDINAL) {
   leaderboardChanged(
@@ -405,7 +405,7 @@ export const ClientLeaderboardChangedDocument = new TypedDocumentString(`
       username
     }
   }
-}`) as unknown as TypedDocumentString<ClientLeaderboardChangedSubscription, ClientLeaderboardChangedSubscriptionVariables>;
+}`, {"hash":"sha256:742f4c487797b116e02642787c518404e9cabb30f4844cf32d8dc84742811341"}) as unknown as TypedDocumentString<ClientLeaderboardChangedSubscription, ClientLeaderboardChangedSubscriptionVariables>;
 export const ClientFriendsLeaderboardDocument = new TypedDocumentString(`
     query ClientFriendsLeaderboard($board: ID = "global", $period: String, $first: Int = 100, $rankMode: RankMode = ORDINAL) {
   friendsLeaderboard(
@@ -441,7 +441,7 @@ export const ClientFriendsLeaderboardDocument = new TypedDocumentString(`
       username
     }
   }
-}`) as unknown as TypedDocumentString<ClientFriendsLeaderboardQuery, ClientFriendsLeaderboardQueryVariables>;
+}`, {"hash":"sha256:6c18f04adb770277857f79bb34cbdcb81a00cbefca72d44d083d630ff92ffa70"}) as unknown as TypedDocumentString<ClientFriendsLeaderboardQuery, ClientFriendsLeaderboardQueryVariables>;
 export const ClientFriendsDocument = new TypedDocumentString(`
     query ClientFriends {
   friends {
@@ -455,7 +455,7 @@ export const ClientFriendsDocument = new TypedDocumentString(`
     id
     username
   }
-}`) as unknown as TypedDocumentString<ClientFriendsQuery, ClientFriendsQueryVariables>;
+}`, {"hash":"sha256:f9c192a0f7c9879939726644852fe0c69659163239149f1b77cbd2993585499e"}) as unknown as TypedDocumentString<ClientFriendsQuery, ClientFriendsQueryVariables>;
 export const ClientRequestFriendDocument = new TypedDocumentString(`
     mutation ClientRequestFriend($player: ID!) {
   requestFriend(player: $player) {
@@ -469,7 +469,7 @@ export const ClientRequestFriendDocument = new TypedDocumentString(`
     id
     username
   }
-}`) as unknown as TypedDocumentString<ClientRequestFriendMutation, ClientRequestFriendMutationVariables>;
+}`, {"hash":"sha256:e962da76d2ed7c50e4404e3c7a5a2b989c4f5cb051bed3d6d8ec6904a1eaefdd"}) as unknown as TypedDocumentString<ClientRequestFriendMutation, ClientRequestFriendMutationVariables>;
 export const ClientAcceptFriendDocument = new TypedDocumentString(`
     mutation ClientAcceptFriend($player: ID!) {
   acceptFriend(player: $player) {
@@ -483,12 +483,12 @@ export const ClientAcceptFriendDocument = new TypedDocumentString(`
     id
     username
   }
-}`) as unknown as TypedDocumentString<ClientAcceptFriendMutation, ClientAcceptFriendMutationVariables>;
+}`, {"hash":"sha256:4c08fa7ad2476c82167bad378b3cdd117b22ccdd20217ab89d881c5a590a0624"}) as unknown as TypedDocumentString<ClientAcceptFriendMutation, ClientAcceptFriendMutationVariables>;
 export const ClientRemoveFriendDocument = new TypedDocumentString(`
     mutation ClientRemoveFriend($player: ID!) {
   removeFriend(player: $player)
 }
-    `) as unknown as TypedDocumentString<ClientRemoveFriendMutation, ClientRemoveFriendMutationVariables>;
+    `, {"hash":"sha256:269fb659b599a8d10bb5b2c7cc5891940c3e25af33fe72bcf1d0598221fc1e6c"}) as unknown as TypedDocumentString<ClientRemoveFriendMutation, ClientRemoveFriendMutationVariables>;
 export const ClientMyAchievementsDocument = new TypedDocumentString(`
     query ClientMyAchievements {
   me {
@@ -512,7 +512,7 @@ export const ClientMyAchievementsDocument = new TypedDocumentString(`
   progress
   target
   unlockedAt
-}`) as unknown as TypedDocumentString<ClientMyAchievementsQuery, ClientMyAchievementsQueryVariables>;
+}`, {"hash":"sha256:0c751f12429decae067e6152bafa287a9422730af8c45c339a8ae95e4ee2e927"}) as unknown as TypedDocumentString<ClientMyAchievementsQuery, ClientMyAchievementsQueryVariables>;
 export const ClientMyStandingChangedDocument = new TypedDocumentString(`
     subscription ClientMyStandingChanged($board: ID = "global", $period: String, $segment: String, $rankMode: RankMode = ORDINAL) {
   myStandingChanged(
@@ -543,7 +543,7 @@ export const ClientMyStandingChangedDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ClientMyStandingChangedSubscription, ClientMyStandingChangedSubscriptionVariables>;
+    `, {"hash":"sha256:81e70aaed5e4df87d6f8749e5c47f0a2ad1a6c4f854a74076b326088ba005c16"}) as unknown as TypedDocumentString<ClientMyStandingChangedSubscription, ClientMyStandingChangedSubscriptionVariables>;
 export const ClientAchievementUnlockedDocument = new TypedDocumentString(`
     subscription ClientAchievementUnlocked {
   achievementUnlocked {
@@ -565,4 +565,4 @@ export const ClientAchievementUnlockedDocument = new TypedDocumentString(`
   progress
   target
   unlockedAt
-}`) as unknown as TypedDocumentString<ClientAchievementUnlockedSubscription, ClientAchievementUnlockedSubscriptionVariables>;
+}`, {"hash":"sha256:498befda16921943a75ef2f4777530213a1b8ecda946638c1e31dcb3ea2f266e"}) as unknown as TypedDocumentString<ClientAchievementUnlockedSubscription, ClientAchievementUnlockedSubscriptionVariables>;
