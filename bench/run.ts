@@ -17,6 +17,7 @@ import { moderationPhase } from './phases/moderation.js';
 import { cpuPhase } from './phases/cpu.js';
 import { fanoutPhase } from './phases/fanout.js';
 import { loadPhase } from './phases/load.js';
+import { millionPhase } from './phases/million.js';
 import { readPhase } from './phases/read.js';
 import { writePhase } from './phases/write.js';
 
@@ -24,7 +25,9 @@ import { writePhase } from './phases/write.js';
  * `npm run bench` — the whole benchmark, each figure against a physical
  * baseline measured in the same run on this machine.
  *   --quick            short durations, fan-out at N=1,000/5,000 (under 3 minutes)
- *   --only a,b         phases: write, read, fanout, cpu, load, boards, moderation
+ *   --only a,b         phases: write, read, fanout, cpu, load, boards, moderation,
+ *                      million (a 1,000,000-player board: not in the default set,
+ *                      its import alone takes minutes on a small machine)
  *   --fanout 1000,5000 subscriber counts for the fan-out phase
  *   --repeat K         run the selected phases K times; the table shows medians
  *   --profile          run the server under `node --cpu-prof` and print the top
@@ -36,8 +39,10 @@ import { writePhase } from './phases/write.js';
  *                      processes to go quiet (default 0 quick, 60 full); every
  *                      phase reports the CPU used by others while it ran
  */
-const PHASES = ['write', 'read', 'fanout', 'cpu', 'load', 'boards', 'moderation'] as const;
+const PHASES = ['write', 'read', 'fanout', 'cpu', 'load', 'boards', 'moderation', 'million'] as const;
 type Phase = (typeof PHASES)[number];
+/** Run without --only: everything but the slow million-player phase. */
+const DEFAULT_PHASES: readonly Phase[] = PHASES.filter((p) => p !== 'million');
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +61,7 @@ const { values } = parseArgs({
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results');
 const quick = values.quick;
-const only = (values.only ? values.only.split(',').map((s) => s.trim()) : [...PHASES]) as Phase[];
+const only = (values.only ? values.only.split(',').map((s) => s.trim()) : [...DEFAULT_PHASES]) as Phase[];
 for (const p of only) if (!PHASES.includes(p)) throw new Error(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
 const fanoutSizes = values.fanout ? values.fanout.split(',').map(Number) : quick ? [1_000, 5_000] : [1_000, 5_000, 10_000];
 const repeat = Math.max(1, Number(values.repeat));
@@ -188,6 +193,7 @@ async function main() {
         load: () => loadPhase(ctx),
         boards: () => boardsPhase(ctx),
         moderation: () => moderationPhase(ctx),
+        million: () => millionPhase(ctx),
       };
       for (const phase of PHASES) {
         if (!only.includes(phase)) continue;

@@ -41,6 +41,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     cacheRebuilds: new Counter({ name: 'scoreboard_cache_rebuilds_total', help: 'Ranking cache rebuilds from Postgres', labelNames: ['reason'], registers: [registry] }),
+    cacheRebuildSeconds: new Histogram({
+      name: 'scoreboard_cache_rebuild_seconds',
+      help: 'Time of a finished ranking cache rebuild of one view, from the Postgres read to the swap (Postgres answers the view meanwhile)',
+      buckets: [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 20, 40, 80],
+      registers: [registry],
+    }),
     moderationActions: new Counter({
       name: 'scoreboard_moderation_actions_total',
       help: 'Operator acts on players and credits: HIDE, UNHIDE, BAN, UNBAN, VOID, REBUILD',

@@ -47,9 +47,10 @@ export async function buildApp(config: Config, logger: Logger = createProcessLog
       throw error instanceof ConfigFileError ? configFileProblem(error) : error;
     }
   }
-  // The global board is warm before the first request; other views warm on first use.
+  // The global board starts warming now; every view warms on first use. Not awaited: on a large
+  // board that takes seconds, and until it is warm Postgres answers (readiness does not wait).
   const { view: globalView } = await resolveView(services.definitions, {}, async () => null);
-  await services.ranking.scheduleRebuild(globalView, 'startup');
+  void services.ranking.scheduleRebuild(globalView, 'startup');
   const reconcileJob = startReconcileJob(services);
   // Redis is back after an outage: repair (or rebuild, if it lost its data) at once.
   // One locked run across the instances, logged, counted; the bus reports a reconnect for a

@@ -196,6 +196,7 @@ export async function createServices(config: Config, logger: Logger, tracing?: T
     async close() {
       for (const stop of unsubscribers) stop();
       await rebuildListener?.close();
+      await services.ranking.close();
       await bus.close();
       await Promise.allSettled(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
       await history.close();

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, nofileLimit, spawnWithUlimit, stopProcess, waitForHttp, type Spawned } from './proc.js';
+import { freePort, nofileLimit, sleep, spawnWithUlimit, stopProcess, waitForHttp, type Spawned } from './proc.js';
 
 /** The server under test and the physical baselines, each in its own process. */
 
@@ -76,4 +76,24 @@ export async function startRawWs(template: string): Promise<RunningServer> {
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, 20_000, proc);
   return { url, pid: proc.pid, proc, nofile: nofileLimit(proc.pid), stop: () => stopProcess(proc) };
+}
+
+/** Finished ranking-cache rebuilds with this reason so far, from the server's /metrics. */
+export async function rebuildsDone(url: string, reason: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('scoreboard_cache_rebuilds_total{') && l.includes(`reason="${reason}"`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/**
+ * Waits until the server has finished more than `before` rebuilds with this reason: a
+ * cold view warms in the background (its credits and reads are answered from
+ * Postgres meanwhile). Polls every 100 ms; throws after `timeoutMs`.
+ */
+export async function waitForRebuild(url: string, reason: string, before: number, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await rebuildsDone(url, reason).catch(() => before)) <= before) {
+    if (Date.now() > deadline) throw new Error(`no "${reason}" rebuild finished within ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }

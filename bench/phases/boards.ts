@@ -5,7 +5,7 @@ import { formatNoise, NoiseMeter, type NoiseReport } from '../lib/noise.js';
 import { cpuMs, nowMs, sleep } from '../lib/proc.js';
 import { percentile } from '../lib/stats.js';
 import { ratioRow, startServerFor, stopServerFor, type BenchContext, type PhaseResult, type Row } from '../lib/context.js';
-import type { RunningServer } from '../lib/servers.js';
+import { rebuildsDone, waitForRebuild, type RunningServer } from '../lib/servers.js';
 import { CONCURRENCY, loops } from './write.js';
 
 /**
@@ -244,6 +244,7 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
   // Warm the live board's view by one credit through the product's path: the view
   // is cold, so this credit rebuilds it from Postgres (100k entries into Redis).
   const bigJwt = await signDevPlayerJwt(cfg, { id: 'big-1', username: 'big1', attributes: { country: COUNTRIES[1]! } });
+  const coldBefore = await rebuildsDone(server.url, 'cold');
   const warmT0 = nowMs();
   const ticket = (await op<{ issueActionToken: Ticket }>(ISSUE, { t: BIG_TYPE }, bigJwt)).issueActionToken;
   const warmed = await op<{ submitAction: { standings: { board: { id: string }; period: { key: string }; totalPlayers: number }[] } }>(
@@ -251,10 +252,12 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
     { input: { actionId: ticket.actionId, actionType: ticket.actionType, token: ticket.token } },
     bigJwt,
   );
-  const warmMs = nowMs() - warmT0;
   const live = warmed.submitAction.standings.find((s) => s.board.id === BIG_LIVE);
   if (live?.totalPlayers !== BIG_PLAYERS) throw new Error(`warming credit: ${JSON.stringify(warmed.submitAction.standings)}`);
-  ctx.log(`  warm-up: the first credit on the cold 100k view took ${warmMs.toFixed(0)} ms (includes the rebuild from Postgres)`);
+  // The credit is answered from Postgres at once; the view warms in the background.
+  await waitForRebuild(server.url, 'cold', coldBefore);
+  const warmMs = nowMs() - warmT0;
+  ctx.log(`  warm-up: the first credit on the cold 100k view until the view was warm (rebuilt from Postgres): ${warmMs.toFixed(0)} ms`);
 
   // A final period is read from Postgres; since 7b9bac4 the server's periodic job
   // (RECONCILE_INTERVAL_SECONDS, default 60) freezes its positions once, after which
@@ -375,7 +378,7 @@ async function measure(ctx: BenchContext, server: RunningServer, plan: Plan): Pr
       ...readRows,
       {
         key: 'boards-warm-100k',
-        figure: 'boards 100k: first credit on the cold view (rebuild from Postgres)',
+        figure: 'boards 100k: first credit on the cold view until the view is warm (rebuild from Postgres)',
         unit: 'ms',
         ours: warmMs,
         baseline: null,

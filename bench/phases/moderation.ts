@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { signDevPlayerJwt } from '../../src/auth/player-jwt.js';
 import { GqlClient, ISSUE, type Ticket } from '../lib/gql-client.js';
 import { nowMs } from '../lib/proc.js';
+import { rebuildsDone, waitForRebuild } from '../lib/servers.js';
 import { median } from '../lib/stats.js';
 import { ratioRow, startServerFor, stopServerFor, type BenchContext, type PhaseResult } from '../lib/context.js';
 
@@ -81,12 +82,19 @@ export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
         jwt,
       );
     };
+    const coldBefore = await rebuildsDone(server.url, 'cold');
     const warmT0 = nowMs();
     const warmed = await credit('mod-warm');
-    const warmMs = nowMs() - warmT0;
+    const creditMs = nowMs() - warmT0;
     const standing = warmed.submitAction.standings.find((s) => s.board.id === BOARD);
     if (!standing || standing.totalPlayers !== players + 1) throw new Error(`warm-up credit: ${JSON.stringify(warmed.submitAction.standings)}`);
-    ctx.log(`  warm-up: the first credit on the cold ${players.toLocaleString('en-US')}-player view took ${(warmMs / 1000).toFixed(1)} s (rebuild from Postgres)`);
+    // The credit is answered from Postgres at once; the view warms in the background.
+    await waitForRebuild(server.url, 'cold', coldBefore);
+    const warmMs = nowMs() - warmT0;
+    ctx.log(
+      `  warm-up: the first credit on the cold ${players.toLocaleString('en-US')}-player view answered in ${(creditMs / 1000).toFixed(2)} s; ` +
+        `the view was warm (rebuilt from Postgres) ${(warmMs / 1000).toFixed(1)} s after it was sent`,
+    );
 
     const wsUrl = `${server.url.replace('http', 'ws')}/graphql`;
     const waiters = new Set<() => void>();
@@ -158,7 +166,7 @@ export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
         }),
         {
           key: `moderation-warm-${size}`,
-          figure: `moderation ${size}: first credit on the cold view (rebuild from Postgres)`,
+          figure: `moderation ${size}: first credit on the cold view until the view is warm (rebuild from Postgres)`,
           unit: 'ms',
           ours: warmMs,
           baseline: null,
@@ -166,7 +174,7 @@ export async function moderationPhase(ctx: BenchContext): Promise<PhaseResult> {
           target: null,
         },
       ],
-      details: { players, subscribers: SUBSCRIBERS, rounds: ROUNDS, fillMs, warmMs, times, medians: m },
+      details: { players, subscribers: SUBSCRIBERS, rounds: ROUNDS, fillMs, creditMs, warmMs, times, medians: m },
     };
   } finally {
     for (const s of subscribers) await s.client.dispose();

@@ -12,6 +12,7 @@ import {
   type BoardView,
   type CachedStanding,
   type RankingCache,
+  type RebuildEntries,
 } from './ranking-cache.js';
 
 /** One view: a sorted array (binary search) plus the distinct scores, for the embedded default. */
@@ -61,6 +62,22 @@ class MemoryView {
       best = best === undefined ? at : Math.min(best, at);
     }
     return best;
+  }
+
+  /**
+   * Fills an empty view with the truth at once (one sort, not one insert per
+   * entry: a million inserts into a sorted array would be quadratic). Each
+   * player at most once; score 0 adds nothing.
+   */
+  load(entries: BoardEntry[]) {
+    for (const e of entries) if (e.score > 0) this.board.push({ ...e });
+    this.board.sort(compareEntries);
+    for (const e of this.board) {
+      this.byId.set(e.playerId, e);
+      const count = this.scoreCounts.get(e.score) ?? 0;
+      this.scoreCounts.set(e.score, count + 1);
+      if (count === 0) this.scores.push(e.score); // descending, as the board is
+    }
   }
 
   /** Takes a player out entirely; returns the position they had. */
@@ -177,7 +194,10 @@ export class MemoryRankingCache implements RankingCache {
 
   async apply(view: BoardView, entry: BoardEntry, expireAtMs?: number | null) {
     const v = this.warm(view);
-    if (!v) return null;
+    if (!v) {
+      this.stageForRebuild(view, entry);
+      return null;
+    }
     const gone = v.gone.get(entry.playerId);
     if (!v.hidden.has(entry.playerId) && !(gone !== undefined && gone >= entry.reachedSeq)) {
       const position = v.merge(entry);
@@ -190,6 +210,19 @@ export class MemoryRankingCache implements RankingCache {
     }
     if (expireAtMs) v.expireAtMs = expireAtMs;
     return v.standing(entry.playerId) ?? { position: 0, competitionRank: 0, denseRank: 0, score: 0, total: v.board.length, seq: v.seq ?? 0 };
+  }
+
+  /** A cold view with a rebuild under way keeps the state in the view, for the swap to carry over (as show does). */
+  private stageForRebuild(view: BoardView, entry: BoardEntry) {
+    const v = this.views.get(viewId(view));
+    if (!v || v.rebuilds.size === 0 || v.hidden.has(entry.playerId)) return;
+    const gone = v.gone.get(entry.playerId);
+    if (gone !== undefined && gone >= entry.reachedSeq) return;
+    v.merge(entry);
+    // The truth being read may hold an older state of this player (a removal merges nothing here): the swap looks either way.
+    v.noteDirty(entry.playerId);
+    if (entry.score === 0) v.gone.set(entry.playerId, entry.reachedSeq);
+    else v.gone.delete(entry.playerId);
   }
 
   async hide(view: BoardView, playerId: string, expireAtMs?: number | null) {
@@ -267,16 +300,18 @@ export class MemoryRankingCache implements RankingCache {
     });
   }
 
-  async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null, token?: string) {
+  async rebuild(view: BoardView, epoch: number, entries: RebuildEntries, expireAtMs?: number | null, token?: string) {
     const id = viewId(view);
-    // Synchronous from here on: the swap is one step for every reader.
     token ??= this.begin(view);
+    // Chunks are collected first; an array is used as it is, without yielding to anyone meanwhile.
+    const truth = Array.isArray(entries) ? entries : await collect(entries);
+    // Synchronous from here on: the swap is one step for every reader.
     const live = this.state(view);
     const dirty = live.rebuilds.get(token) ?? new Set<string>();
     live.rebuilds.delete(token);
     // Built aside and swapped in whole: readers never see a partial board.
     const next = new MemoryView();
-    for (const e of entries) if (!live.hidden.has(e.playerId)) next.merge(e);
+    next.load(live.hidden.size ? truth.filter((e) => !live.hidden.has(e.playerId)) : truth);
     for (const playerId of dirty) {
       const current = live.byId.get(playerId);
       const gone = live.gone.get(playerId);
@@ -328,4 +363,10 @@ export class MemoryRankingCache implements RankingCache {
     }
     return out;
   }
+}
+
+async function collect(chunks: AsyncIterable<BoardEntry[]>): Promise<BoardEntry[]> {
+  const out: BoardEntry[] = [];
+  for await (const chunk of chunks) for (const e of chunk) out.push(e);
+  return out;
 }

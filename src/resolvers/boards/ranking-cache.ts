@@ -78,7 +78,10 @@ export interface RankingCache {
   /**
    * Merges one player's committed state into a view. Returns the player's
    * standing right after it (one round trip), or null when the view is cold
-   * (needs a rebuild). `expireAtMs` lets a finished period's view expire.
+   * (needs a rebuild). On a cold view whose rebuild is under way (begun, not
+   * yet swapped in), the state is kept for that rebuild's swap, like a change
+   * to a warm view: the rebuild may have read that player before the commit.
+   * `expireAtMs` lets a finished period's view expire.
    */
   apply(view: BoardView, entry: BoardEntry, expireAtMs?: number | null): Promise<CachedStanding | null>;
   /**
@@ -121,14 +124,25 @@ export interface RankingCache {
    * changed meanwhile are carried over, hidden players are left out, and the
    * result replaces the view in one atomic step with a seq above anything
    * before. Without a token, begins one itself (nothing changes meanwhile).
+   * `entries` may come in chunks as they are read (a million players need not
+   * be held in memory at once); each player appears at most once.
    */
-  rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null, token?: string): Promise<void>;
+  rebuild(view: BoardView, epoch: number, entries: RebuildEntries, expireAtMs?: number | null, token?: string): Promise<void>;
   /** Replaces a drifted entry with the truth, only if it still equals `seen`. Returns true when changed. */
   repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry): Promise<boolean>;
   /** Renames a player on every warm view that holds them (a change moves that view's seq, and the top-N seqs from the player's rank). */
   rename(playerId: string, username: string): Promise<void>;
   /** Views currently warm (rebuilt and not expired). */
   warmViews(): Promise<BoardView[]>;
+}
+
+/** The truth for a rebuild: all at once, or in chunks as they are read from Postgres. */
+export type RebuildEntries = BoardEntry[] | AsyncIterable<BoardEntry[]>;
+
+/** The chunks of `entries`, whichever form they come in. */
+export async function* rebuildChunks(entries: RebuildEntries): AsyncIterable<BoardEntry[]> {
+  if (Array.isArray(entries)) yield entries;
+  else yield* entries;
 }
 
 export const EPOCH_FACTOR = 2 ** 32;

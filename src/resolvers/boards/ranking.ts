@@ -19,7 +19,8 @@ import { EPOCH_FACTOR, rankRun, viewId, type BoardEntry, type BoardPage, type Bo
 const FINAL_SEQ_BASE = 2 ** 52;
 /** A finished period's cache keys live this long after the period became final (late reads are cheap). */
 const CACHE_GRACE_MS = 3_600_000;
-const REBUILD_CHUNK = 5_000;
+/** Entries per query of a rebuild's read (a keyset page: each is an index range, whatever the board's size). */
+const REBUILD_CHUNK = 20_000;
 /** After a failed cache call, the view is read from Postgres this long before the cache is tried again. */
 const CACHE_RETRY_MS = 1_000;
 /** A rebuild lease outlives any rebuild; it is released at the end, and expires if its holder dies. */
@@ -55,6 +56,8 @@ export class BoardRanking {
   private readonly servedWhileDown = new Map<string, number>();
   /** One rebuild at a time per view; concurrent callers share it. */
   private readonly rebuilding = new Map<string, Promise<void>>();
+  /** Set by `close`: rebuilds under way stop at their next chunk (their temporary keys expire). */
+  private closing = false;
   constructor(private readonly deps: RankingDeps) {}
 
   get cache(): RankingCache {
@@ -111,7 +114,64 @@ export class BoardRanking {
     const w = above + below + 1;
     const standing = await this.standingFromDatabase(view, playerId);
     const start = standing ? Math.max(0, Math.min(standing.position - 1 - above, standing.total - w)) : 0;
+    // Frozen positions are an index range already; a live view's window is walked from the player.
+    if (standing && !this.final(view)) {
+      const window = await this.windowFromDatabase(view, playerId, standing, start, w);
+      if (window) return window;
+    }
     return this.pageFromDatabase(view, start, w);
+  }
+
+  /**
+   * The live window around a visible player, by two keyset walks of the ranking index from
+   * the player's own entry (up, then down), each split at the player's score so every part is
+   * an index range: O(log n + w), where an OFFSET to the player's position reads every entry
+   * above them. Undefined for a hidden player (they are not in the window).
+   */
+  private async windowFromDatabase(view: ResolvedView, playerId: string, standing: CachedStanding, start: number, w: number): Promise<BoardPage | undefined> {
+    const segment = segmentColumn(view);
+    const [me] = await this.deps.prisma.$queryRaw<(BoardEntry & { hidden: boolean })[]>`
+      SELECT be.player_id AS "playerId", p.username, be.score::float8 AS score, be.reached_seq::float8 AS "reachedSeq", be.hidden
+      FROM board_entries be JOIN players p ON p.id = be.player_id
+      WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND be.player_id = ${playerId}`;
+    if (!me || me.hidden) return undefined;
+    const up = standing.position - 1 - start;
+    const down = Math.min(w - up - 1, standing.total - standing.position);
+    // As bigint parameters, so they compare with the columns as they are (and their index).
+    const score = BigInt(me.score);
+    const reached = BigInt(me.reachedSeq);
+    const [above, below] = await Promise.all([
+      up <= 0
+        ? []
+        : this.deps.prisma.$queryRaw<BoardEntry[]>`
+        SELECT x."playerId", p.username, x.score, x."reachedSeq" FROM (
+          (SELECT be.player_id AS "playerId", be.score::float8 AS score, be.reached_seq::float8 AS "reachedSeq" FROM board_entries be
+           WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden AND be.score = ${score} AND (be.reached_seq, be.player_id) < (${reached}, ${playerId})
+           ORDER BY be.reached_seq DESC, be.player_id DESC LIMIT ${up})
+          UNION ALL
+          (SELECT be.player_id, be.score::float8, be.reached_seq::float8 FROM board_entries be
+           WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden AND be.score > ${score}
+           ORDER BY be.score ASC, be.reached_seq DESC, be.player_id DESC LIMIT ${up})
+        ) x JOIN players p ON p.id = x."playerId"
+        ORDER BY x.score ASC, x."reachedSeq" DESC, x."playerId" DESC LIMIT ${up}`,
+      down <= 0
+        ? []
+        : this.deps.prisma.$queryRaw<BoardEntry[]>`
+        SELECT x."playerId", p.username, x.score, x."reachedSeq" FROM (
+          (SELECT be.player_id AS "playerId", be.score::float8 AS score, be.reached_seq::float8 AS "reachedSeq" FROM board_entries be
+           WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden AND be.score = ${score} AND (be.reached_seq, be.player_id) > (${reached}, ${playerId})
+           ORDER BY be.reached_seq, be.player_id LIMIT ${down})
+          UNION ALL
+          (SELECT be.player_id, be.score::float8, be.reached_seq::float8 FROM board_entries be
+           WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segment} AND NOT be.hidden AND be.score < ${score}
+           ORDER BY be.score DESC, be.reached_seq, be.player_id LIMIT ${down})
+        ) x JOIN players p ON p.id = x."playerId"
+        ORDER BY x.score DESC, x."reachedSeq", x."playerId" LIMIT ${down}`,
+    ]);
+    const entries: BoardEntry[] = [...above.reverse(), { playerId: me.playerId, username: me.username, score: me.score, reachedSeq: me.reachedSeq }, ...below];
+    const first = entries[0]!;
+    const ranks = await this.ranksFromDatabase(view, first.score);
+    return { seq: standing.seq, total: standing.total, entries: rankRun(entries, standing.position - above.length, ranks.competition, ranks.dense), prefixSeqs: [] };
   }
 
   /**
@@ -139,8 +199,11 @@ export class BoardRanking {
 
   /**
    * After a credit committed: merges the entry into the view's cache and returns
-   * the player's standing there. If the view is cold it is rebuilt from Postgres
-   * (which already holds this credit); if the cache is down, Postgres answers.
+   * the player's standing there. If the view is cold, Postgres (which already
+   * holds this credit) answers at once and a rebuild is started, not awaited: a
+   * rebuild that begins from now on reads this credit, and one already under
+   * way was handed it by `cache.apply` for its swap. If the cache is down,
+   * Postgres answers too.
    */
   async apply(view: ResolvedView, entry: BoardEntry, opts: { hidden?: boolean } = {}): Promise<CachedStanding> {
     const expireAt = this.expireAt(view.periodInfo);
@@ -151,13 +214,14 @@ export class BoardRanking {
       return (await this.standingFromDatabase(view, entry.playerId))!;
     }
     try {
-      let applied = await this.deps.cache.apply(view, entry, expireAt);
-      if (!applied) {
-        await this.scheduleRebuild(view, 'cold');
-        applied = await this.deps.cache.apply(view, entry, expireAt);
-      }
+      const applied = await this.deps.cache.apply(view, entry, expireAt);
       this.reachable(view, applied?.seq);
-      if (applied && applied.position > 0) return { ...applied, seq: this.noteSeq(view, applied.seq) };
+      if (!applied) {
+        // Its seq is the last one seen here (not unreachable): never above what the swapped-in view will serve.
+        void this.scheduleRebuild(view, 'cold');
+        return (await this.standingFromDatabase(view, entry.playerId))!;
+      }
+      if (applied.position > 0) return { ...applied, seq: this.noteSeq(view, applied.seq) };
     } catch (error) {
       this.unreachable.set(viewId(view), Date.now());
       this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache update failed; will rebuild');
@@ -242,11 +306,21 @@ export class BoardRanking {
     this.deps.logger.warn({ err: (error as Error).message, view: viewId(view) }, 'ranking cache unavailable; reading Postgres');
   }
 
+  /**
+   * Stops the rebuilds under way (at their next chunk) and waits for them to let
+   * go of their leases, so the process can close its connections under them.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.rebuilding.values()]);
+  }
+
   /** Rebuilds one view from Postgres once at a time per instance; concurrent callers share it. */
   scheduleRebuild(view: ResolvedView, reason: string): Promise<void> {
     const id = viewId(view);
     const running = this.rebuilding.get(id);
     if (running) return running;
+    if (this.closing) return Promise.resolve();
     const task = this.rebuild(view, reason)
       .catch((error: Error) => this.deps.logger.warn({ err: error.message, reason, view: id }, 'ranking cache rebuild failed'))
       .finally(() => this.rebuilding.delete(id));
@@ -289,11 +363,20 @@ export class BoardRanking {
     // Begun before the truth is read: what changes meanwhile is carried into the swap.
     const token = await this.deps.cache.beginRebuild(view);
     const [{ epoch }] = await this.deps.prisma.$queryRaw<[{ epoch: bigint }]>`SELECT nextval('board_epoch_seq') AS epoch`;
-    const entries = await this.allFromDatabase(view);
-    await this.deps.cache.rebuild(view, Number(epoch), entries, this.expireAt(view.periodInfo), token);
+    let players = 0;
+    const chunks = async function* (this: BoardRanking) {
+      for await (const chunk of this.readView(view)) {
+        if (this.closing) throw new Error('the server is stopping');
+        players += chunk.length;
+        yield chunk;
+      }
+    }.call(this);
+    await this.deps.cache.rebuild(view, Number(epoch), chunks, this.expireAt(view.periodInfo), token);
     this.noteSeq(view, Number(epoch) * EPOCH_FACTOR);
     this.deps.metrics.cacheRebuilds.inc({ reason });
-    this.deps.logger.info({ reason, view: viewId(view), players: entries.length, ms: Date.now() - started }, 'ranking cache view rebuilt from Postgres');
+    const seconds = (Date.now() - started) / 1000;
+    this.deps.metrics.cacheRebuildSeconds.observe(seconds);
+    this.deps.logger.info({ reason, view: viewId(view), players, ms: Math.round(seconds * 1000) }, 'ranking cache view rebuilt from Postgres');
     await this.publishChanged([view]);
   }
 
@@ -312,15 +395,26 @@ export class BoardRanking {
 
   async allFromDatabase(view: BoardView): Promise<BoardEntry[]> {
     const out: BoardEntry[] = [];
+    for await (const chunk of this.readView(view)) out.push(...chunk);
+    return out;
+  }
+
+  /** The view's visible entries, in chunks of REBUILD_CHUNK, in player id order. */
+  async *readView(view: BoardView): AsyncIterable<BoardEntry[]> {
     let after = '';
     for (;;) {
-      const rows = await this.deps.prisma.$queryRaw<EntryRow[]>`
-        SELECT be.player_id AS "playerId", p.username, be.score, be.reached_seq AS "reachedSeq"
+      // Scores and credit ids are safe integers (below 2^53): read as float8 they arrive as numbers,
+      // and the rows are BoardEntry as they are (no BigInt and no copy per entry, a million times).
+      const rows = await this.deps.prisma.$queryRaw<BoardEntry[]>`
+        SELECT be.player_id AS "playerId", p.username, be.score::float8 AS score, be.reached_seq::float8 AS "reachedSeq"
         FROM board_entries be JOIN players p ON p.id = be.player_id
-        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segmentColumn(view)} AND NOT be.hidden AND be.player_id > ${after}
+        WHERE be.board_id = ${view.board} AND be.period_key = ${view.period} AND be.segment = ${segmentColumn(view)} AND NOT be.hidden
+          -- Both sides of the join start at the key: with only the first, each chunk's merge join
+          -- walked the players from the start (a 1M board's chunks cost 150 ms each, growing).
+          AND be.player_id > ${after} AND p.id > ${after}
         ORDER BY be.player_id LIMIT ${REBUILD_CHUNK}`;
-      out.push(...rows.map(toEntry));
-      if (rows.length < REBUILD_CHUNK) return out;
+      if (rows.length) yield rows;
+      if (rows.length < REBUILD_CHUNK) return;
       after = rows.at(-1)!.playerId;
     }
   }

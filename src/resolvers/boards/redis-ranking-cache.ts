@@ -6,12 +6,14 @@ import {
   parseViewId,
   prefixMax,
   rankRun,
+  rebuildChunks,
   viewId,
   type BoardEntry,
   type BoardPage,
   type BoardView,
   type CachedStanding,
   type RankingCache,
+  type RebuildEntries,
 } from './ranking-cache.js';
 
 /**
@@ -156,9 +158,12 @@ local function expire(at)
 end
 `;
 
-// ARGV: expireAt (ms, 0 = never), playerId, score, member, username. Warm views only.
+// ARGV: expireAt (ms, 0 = never), playerId, score, member, username. On a cold view
+// nothing is answered; with a rebuild under way the state waits in the live keys
+// (unread while cold) and is noted dirty, so that rebuild's swap carries it over.
 const APPLY = `${COMMON}
-if redis.call('EXISTS', KEYS[5]) == 0 then return false end
+local warm = redis.call('EXISTS', KEYS[5]) == 1
+if not warm and redis.call('ZCARD', KEYS[10]) == 0 then return false end
 local id = ARGV[2]
 local seq = currentSeq()
 if redis.call('HEXISTS', KEYS[8], id) == 0 then
@@ -166,13 +171,14 @@ if redis.call('HEXISTS', KEYS[8], id) == 0 then
   local gone = redis.call('HGET', KEYS[9], id)
   if not (gone and tonumber(gone) >= seqOf(m)) then
     local r = put(LIVE, id, score, m, ARGV[5])
-    if r > 0 then
-      seq = bump(r)
-      noteDirty(id)
-    end
+    if r > 0 and warm then seq = bump(r) end
+    -- Cold: the truth being read may hold an older state of this player (one the
+    -- staged keys never saw), so the swap must look at them either way.
+    if r > 0 or not warm then noteDirty(id) end
     if score == 0 then redis.call('HSET', KEYS[9], id, seqOf(m)) else redis.call('HDEL', KEYS[9], id) end
   end
 end
+if not warm then return false end
 expire(tonumber(ARGV[1]))
 return standing(id, seq)
 `;
@@ -220,16 +226,6 @@ redis.call('ZADD', KEYS[10], nowMs() + ${REBUILD_TTL_MS}, ARGV[1])
 return 1
 `;
 
-// ARGV: token, then groups of (playerId, score, member, username): the truth from Postgres.
-const BUILD = `${COMMON}
-local T = tmpSet(ARGV[1])
-for i = 2, #ARGV, 4 do
-  if redis.call('HEXISTS', KEYS[8], ARGV[i]) == 0 then put(T, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]) end
-end
-for _, k in ipairs(T) do redis.call('PEXPIRE', k, ${REBUILD_TTL_MS}) end
-return 1
-`;
-
 // ARGV: token, base seq (epoch * 2^32, decimal string), expireAt (0 = never), epoch.
 // Carries over what changed on the live view while the truth was read, leaves hidden
 // players out, then swaps the built set in: one atomic step, with a seq above both.
@@ -253,7 +249,8 @@ for _, id in ipairs(redis.call('HKEYS', KEYS[8])) do drop(T, id) end
 redis.call('DEL', dirtyKey)
 redis.call('ZREM', KEYS[10], ARGV[1])
 for i = 1, 4 do
-  redis.call('DEL', LIVE[i])
+  -- UNLINK: the old board (a million entries) is freed in the background, not inside this script.
+  redis.call('UNLINK', LIVE[i])
   if redis.call('EXISTS', T[i]) == 1 then
     redis.call('RENAME', T[i], LIVE[i])
     redis.call('PERSIST', LIVE[i])
@@ -370,7 +367,6 @@ type Scripted = RedisClient & {
   boardHide(...args: (string | number)[]): Promise<number>;
   boardShow(...args: (string | number)[]): Promise<number>;
   boardBeginRebuild(...args: (string | number)[]): Promise<number>;
-  boardBuild(...args: (string | number)[]): Promise<number>;
   boardSwap(...args: (string | number)[]): Promise<number>;
   boardPage(...args: (string | number)[]): Promise<Reply | null>;
   boardAround(...args: (string | number)[]): Promise<Reply | null>;
@@ -395,7 +391,6 @@ export class RedisRankingCache implements RankingCache {
       boardHide: HIDE,
       boardShow: SHOW,
       boardBeginRebuild: BEGIN_REBUILD,
-      boardBuild: BUILD,
       boardSwap: SWAP,
       boardPage: PAGE,
       boardAround: AROUND,
@@ -479,19 +474,39 @@ export class RedisRankingCache implements RankingCache {
     });
   }
 
-  async rebuild(view: BoardView, epoch: number, entries: BoardEntry[], expireAtMs?: number | null, token?: string) {
+  /**
+   * The truth goes into the temporary set with plain bulk commands (ZADD and
+   * HSET of thousands of pairs each, pipelined), not a script per entry: the
+   * set is empty and each player comes once, so there is nothing to merge.
+   * Hidden players are left out by the swap. While one batch is on its way to
+   * Redis the next is read from Postgres.
+   */
+  async rebuild(view: BoardView, epoch: number, entries: RebuildEntries, expireAtMs?: number | null, token?: string) {
     const keys = this.keys(view);
     token ??= await this.beginRebuild(view);
-    const CHUNK = 500;
-    for (let i = 0; i < entries.length; i += CHUNK) {
-      const args = entries
-        .slice(i, i + CHUNK)
-        .filter((e) => e.score > 0)
-        .flatMap((e) => [e.playerId, e.score, member(e), e.username]);
-      if (args.length) await this.redis.boardBuild(...keys, token, ...args);
+    const tmp = tmpKeys(keys, token);
+    let inFlight: Promise<unknown> = Promise.resolve();
+    for await (const chunk of rebuildChunks(entries)) {
+      for (let i = 0; i < chunk.length; i += BUILD_BATCH) {
+        const batch = buildBatch(tmp, chunk, i, Math.min(chunk.length, i + BUILD_BATCH));
+        if (!batch) continue;
+        await inFlight;
+        inFlight = this.sendBatch(batch);
+      }
     }
+    await inFlight;
     await this.redis.boardSwap(...keys, token, String(BigInt(epoch) * BigInt(EPOCH_FACTOR)), expireAtMs ?? 0, epoch);
     await this.redis.sadd(this.viewsKey, viewId(view));
+  }
+
+  private async sendBatch(batch: (p: Pipeline) => Pipeline): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await execOrThrow(batch(this.redis.pipeline()));
+      } catch (error) {
+        if (attempt >= BUILD_ATTEMPTS) throw error;
+      }
+    }
   }
 
   async repair(view: BoardView, seen: BoardEntry | undefined, truth: BoardEntry) {
@@ -523,6 +538,65 @@ export class RedisRankingCache implements RankingCache {
     if (gone.length) await this.redis.srem(this.viewsKey, ...gone);
     return views.filter((_, i) => warm[i]);
   }
+}
+
+/**
+ * Entries per pipelined batch of a rebuild: four commands of 2,000 pairs each. Redis runs
+ * one command at a time, so a bigger batch holds up everyone else's commands for longer
+ * (10,000 took up to 0.3 s per ZADD on a starved machine) without being much cheaper.
+ */
+const BUILD_BATCH = 2_000;
+/** A batch whose reply failed (a command timeout on a busy Redis) is sent again: it only sets values, so twice is once. */
+const BUILD_ATTEMPTS = 3;
+
+interface TmpKeys {
+  z: string;
+  members: string;
+  names: string;
+  scores: string;
+}
+
+/** A rebuild's temporary set: the names COMMON's tmpSet gives in the scripts (same hash tag as the view). */
+function tmpKeys(viewKeys: string[], token: string): TmpKeys {
+  const t = `${viewKeys[0]!.slice(0, -1)}tmp:${token}:`;
+  return { z: `${t}z`, members: `${t}members`, names: `${t}names`, scores: `${t}scores` };
+}
+
+type Pipeline = ReturnType<RedisClient['pipeline']>;
+
+/** The commands loading chunk[from..to) into the temporary set, or undefined when none has a score. */
+function buildBatch(tmp: TmpKeys, chunk: BoardEntry[], from: number, to: number): ((p: Pipeline) => Pipeline) | undefined {
+  const z: (string | number)[] = [];
+  const members: string[] = [];
+  const names: string[] = [];
+  const distinct = new Set<number>();
+  for (let i = from; i < to; i++) {
+    const e = chunk[i]!;
+    if (e.score <= 0) continue;
+    const m = member(e);
+    z.push(-e.score, m);
+    members.push(e.playerId, m);
+    names.push(e.playerId, e.username);
+    distinct.add(e.score);
+  }
+  if (members.length === 0) return undefined;
+  const scores: (string | number)[] = [];
+  for (const s of distinct) scores.push(-s, String(s));
+  return (p) =>
+    p
+      .zadd(tmp.z, ...z)
+      .hset(tmp.members, ...members)
+      .hset(tmp.names, ...names)
+      .zadd(tmp.scores, ...scores)
+      // A rebuild that dies leaves nothing behind for long.
+      .pexpire(tmp.z, REBUILD_TTL_MS)
+      .pexpire(tmp.members, REBUILD_TTL_MS)
+      .pexpire(tmp.names, REBUILD_TTL_MS)
+      .pexpire(tmp.scores, REBUILD_TTL_MS);
+}
+
+async function execOrThrow(p: Pipeline): Promise<void> {
+  for (const [error] of (await p.exec()) ?? []) if (error) throw error;
 }
 
 function toStanding(res: Reply): CachedStanding {
