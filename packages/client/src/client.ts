@@ -329,10 +329,10 @@ export function createScoreboardClient(options: ScoreboardClientOptions): Scoreb
     let dispose = socket().subscribe<D>(payload(document, variables), {
       ...sink,
       error: (error) => {
-        if (Array.isArray(error) && idsUnknown(error as GraphQLErrorPayload[], sentById)) dispose = socket().subscribe<D>(payload(document, variables), sink as Sink);
+        if (Array.isArray(error) && idsUnknown(error as GraphQLErrorPayload[], sentById)) dispose = socket().subscribe<D>(payload(document, variables), sink);
         else sink.error(error);
       },
-    } as Sink);
+    });
     return () => dispose();
   }
 
