@@ -26,6 +26,12 @@ export interface App {
   start(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, closes sockets (1001), then Redis and the database. */
   stop(): Promise<void>;
+  /**
+   * Settles once the global board's startup warming is over (rebuilt here, or by
+   * another instance holding its lease). Serving never waits for it: until then
+   * Postgres answers. `/readyz` reports it as `warm`.
+   */
+  warm: Promise<void>;
 }
 
 export { WS_MAX_PAYLOAD } from './http/websocket.js';
@@ -50,7 +56,8 @@ export async function buildApp(config: Config, logger: Logger = createProcessLog
   // The global board starts warming now; every view warms on first use. Not awaited: on a large
   // board that takes seconds, and until it is warm Postgres answers (readiness does not wait).
   const { view: globalView } = await resolveView(services.definitions, {}, async () => null);
-  void services.ranking.scheduleRebuild(globalView, 'startup');
+  let warm = false;
+  const warming = services.ranking.scheduleRebuild(globalView, 'startup').finally(() => (warm = true));
   const reconcileJob = startReconcileJob(services);
   // Redis is back after an outage: repair (or rebuild, if it lost its data) at once.
   // One locked run across the instances, logged, counted; the bus reports a reconnect for a
@@ -91,7 +98,8 @@ export async function buildApp(config: Config, logger: Logger = createProcessLog
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       const checks = await services.checkReady();
-      return json(res, Object.values(checks).every(Boolean) ? 200 : 503, { status: 'ready', checks });
+      // `warm` informs, it does not gate: a warming instance serves from Postgres.
+      return json(res, Object.values(checks).every(Boolean) ? 200 : 503, { status: 'ready', checks, warm });
     }
     // Everything but the probes counts against the per-address request limit.
     if (services.requestLimiter) {
@@ -131,6 +139,7 @@ export async function buildApp(config: Config, logger: Logger = createProcessLog
   return {
     services,
     yoga,
+    warm: warming,
     start(port = config.http.port, host = config.http.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -44,6 +44,8 @@ describeBackends('queries', (f) => {
     expect(ready.status).toBe(200);
     const body = await ready.json();
     expect(body.checks.database).toBe(true);
+    // The harness waited for the startup warming.
+    expect(body.warm).toBe(true);
     if (f.kind === 'real') expect(body.checks.redis).toBe(true);
   });
 });

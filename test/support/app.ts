@@ -24,10 +24,22 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-export async function startInstance(backend: Backend, env: Record<string, string> = {}, build: (config: Config) => Promise<App> = (config) => buildApp(config)): Promise<Instance> {
+/**
+ * Builds and starts an instance. By default it also waits until the global
+ * board's startup warming is over (the app serves before that, from Postgres),
+ * so a suite's first reads do not race the warming's new seq; `warm: false`
+ * returns as soon as it listens.
+ */
+export async function startInstance(
+  backend: Backend,
+  env: Record<string, string> = {},
+  build: (config: Config) => Promise<App> = (config) => buildApp(config),
+  options: { warm?: boolean } = {},
+): Promise<Instance> {
   const config = loadConfig({ ...backend.env, ...env });
   const app = await build(config);
   const url = await app.start(0, '127.0.0.1');
+  if (options.warm !== false) await app.warm;
   const wsUrl = `${url.replace('http', 'ws')}/graphql`;
   const clients: Client[] = [];
   const raw: Instance['raw'] = (body, init = {}) =>
