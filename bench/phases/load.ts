@@ -34,6 +34,13 @@ export async function loadPhase(ctx: BenchContext): Promise<PhaseResult> {
        ON CONFLICT (id) DO NOTHING`,
       [id, base + 10 * (i % 5)],
     );
+    // Every board, the global one included, is read from board_entries (as in seedPlayers).
+    await c.query(
+      `INSERT INTO board_entries (board_id, period_key, segment, player_id, score, reached_seq)
+       SELECT 'global', 'all', '', id, score, reached_seq FROM players WHERE id = $1
+       ON CONFLICT DO NOTHING`,
+      [id],
+    );
   }
   await c.end();
 
