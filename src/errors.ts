@@ -61,7 +61,8 @@ export function isConnectionFailure(error: unknown): boolean {
   const name = e.constructor?.name ?? e.name ?? '';
   if (name === 'PrismaClientInitializationError') return true;
   if (['P1001', 'P1002', 'P1008', 'P1017', 'P2024', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(e.code ?? '')) return true;
-  return /ECONNREFUSED|ECONNRESET|EPIPE|terminating connection|Connection terminated|connection (is )?closed|Stream isn't writeable|Connection is closed|timeout exceeded when trying to connect|Can't reach database/i.test(
+  // "… is not queryable": pg refuses a pooled client whose connection failed (or was closed) under it.
+  return /ECONNREFUSED|ECONNRESET|EPIPE|terminating connection|Connection terminated|is not queryable|connection (is )?closed|Stream isn't writeable|Connection is closed|timeout exceeded when trying to connect|Can't reach database/i.test(
     e.message ?? '',
   );
 }
