@@ -183,17 +183,7 @@ function traceDatabase(tracer: Tracer, prisma: PrismaClient, system: string): Pr
           }
         }
         if (model) attributes['db.collection.name'] = model;
-        return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-          try {
-            return await query(args);
-          } catch (error) {
-            span.recordException(error as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            throw error;
-          } finally {
-            span.end();
-          }
-        });
+        return clientSpan(tracer, name, attributes, () => query(args));
       },
     },
   });
@@ -207,19 +197,24 @@ function traceSql(tracer: Tracer, sql: SqlRunner, system: string): SqlRunner {
       const flat = text.replace(/\s+/g, ' ').trim();
       const op = sqlOperation(flat);
       const attributes: Attributes = { 'db.system.name': system, 'db.operation.name': op, 'db.query.text': flat };
-      return tracer.startActiveSpan(`${op} ${system}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-        try {
-          return await sql.query<Row>(text, params);
-        } catch (error) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          throw error;
-        } finally {
-          span.end();
-        }
-      });
+      return clientSpan(tracer, `${op} ${system}`, attributes, () => sql.query<Row>(text, params));
     },
   };
+}
+
+/** One database call as a CLIENT span: its error recorded on the span, then rethrown. */
+function clientSpan<T>(tracer: Tracer, name: string, attributes: Attributes, call: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      return await call();
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 function traceRedis(tracer: Tracer, client: RedisClient) {
